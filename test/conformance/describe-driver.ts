@@ -1,5 +1,6 @@
 import type { Driver } from '@conveyor/core/driver';
 import { describe } from 'vitest';
+import { apiSuites } from './api/index.js';
 import { driverSuites } from './driver/index.js';
 
 /** How a test file gives the conformance suite a fresh driver per test. */
@@ -14,5 +15,6 @@ export interface DriverFactory {
 export function describeDriver(name: string, factory: DriverFactory): void {
   describe(`conformance: ${name}`, () => {
     for (const suite of driverSuites) suite(factory);
+    for (const suite of apiSuites) suite(factory);
   });
 }

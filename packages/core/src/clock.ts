@@ -1,4 +1,4 @@
-import { toMs, type Duration } from './duration.js';
+import { type Duration, toMs } from './duration.js';
 
 /** A timer handle returned by `Clock.setTimeout`. */
 export interface ClockTimer {
@@ -66,7 +66,8 @@ export class FakeClock implements Clock {
     for (;;) {
       this.#timers = this.#timers.filter((t) => !t.cancelled);
       const next = this.#timers.reduce<FakeTimer | undefined>(
-        (best, t) => (t.at <= target && (!best || t.at < best.at || (t.at === best.at && t.seq < best.seq)) ? t : best),
+        (best, t) =>
+          t.at <= target && (!best || t.at < best.at || (t.at === best.at && t.seq < best.seq)) ? t : best,
         undefined,
       );
       if (!next) break;

@@ -17,7 +17,14 @@
  */
 
 /** Every state a job can be in. `retrying` is a failed attempt waiting out its backoff. */
-export type JobState = 'pending' | 'delayed' | 'processing' | 'retrying' | 'completed' | 'failed' | 'cancelled';
+export type JobState =
+  | 'pending'
+  | 'delayed'
+  | 'processing'
+  | 'retrying'
+  | 'completed'
+  | 'failed'
+  | 'cancelled';
 
 export const JOB_STATES: readonly JobState[] = [
   'pending',
@@ -252,8 +259,7 @@ export interface BatchChange {
 
 export type SettleResult =
   /** The lease was stale (expired and taken over, or the job was removed): nothing changed. */
-  | { ok: false }
-  | { ok: true; state: JobState; batch: BatchChange | null };
+  { ok: false } | { ok: true; state: JobState; batch: BatchChange | null };
 
 export interface CancelResult {
   /** The job's state after the call: `cancelled`, or `processing` with `cancelRequested`, or a finished state. */
@@ -361,7 +367,13 @@ export interface Driver {
    * lease (`token`, `now + leaseMs`), which fences out the old holder. Core then settles each one through
    * `settle` as a failed attempt.
    */
-  recoverStalled(queues: string[], now: number, leaseMs: number, token: string, max: number): Promise<ReservedJob[]>;
+  recoverStalled(
+    queues: string[],
+    now: number,
+    leaseMs: number,
+    token: string,
+    max: number,
+  ): Promise<ReservedJob[]>;
 
   /**
    * Cancels a job. Pending, delayed or retrying: becomes `cancelled` at once with the same follow-ups as a
@@ -398,7 +410,12 @@ export interface Driver {
    * Adds links to a running chain, after its last link (`append`) or right after the running one
    * (`prepend`). Counts them in the chain's batch. Returns false when the chain is not running.
    */
-  extendChain(chainId: string, links: NewJob[], position: 'append' | 'prepend', now: number): Promise<boolean>;
+  extendChain(
+    chainId: string,
+    links: NewJob[],
+    position: 'append' | 'prepend',
+    now: number,
+  ): Promise<boolean>;
 
   /** Moves failed jobs back to pending with attempts reset to 0; returns the ids moved. */
   retryFailed(selector: RetryFailedSelector, now: number): Promise<string[]>;

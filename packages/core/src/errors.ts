@@ -63,12 +63,14 @@ export class DriverError extends ConveyorError {
 /** Quotes a value for an error message: strings in quotes, everything else as JSON-ish text. */
 export function quote(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return String(value);
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean')
+    return String(value);
   if (value === undefined) return 'undefined';
   if (value === null) return 'null';
   if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
   if (typeof value === 'symbol') return value.toString();
-  if (value instanceof Date) return `Date(${Number.isNaN(value.getTime()) ? 'Invalid' : value.toISOString()})`;
+  if (value instanceof Date)
+    return `Date(${Number.isNaN(value.getTime()) ? 'Invalid' : value.toISOString()})`;
   const ctor = (value as object).constructor?.name;
   try {
     const json = JSON.stringify(value);

@@ -1,0 +1,326 @@
+import { EventEmitter } from 'eventemitter3';
+import { type Clock, systemClock } from './clock.js';
+import { PendingDispatch } from './dispatch.js';
+import type {
+  Driver,
+  DriverEvent,
+  JobRecord,
+  ListFilter,
+  NewJob,
+  StateCounts,
+  Unsubscribe,
+} from './driver.js';
+import { ConfigurationError, quote } from './errors.js';
+import type { ConveyorEvents } from './events.js';
+import { JobHandle } from './handle.js';
+import { newId } from './ids.js';
+import { Job, type JobClass, type ResultOf } from './job.js';
+import { type DispatchOptions, resolveJobOptions } from './job-options.js';
+import { type JobView, toJobView } from './job-view.js';
+import { type ResolvedRetention, type RetentionOptions, resolveRetention } from './retention.js';
+import {
+  DEFAULT_MAX_PAYLOAD_BYTES,
+  encodePayload,
+  encodeValue,
+  JobRegistry,
+  jobNameOf,
+} from './serializer.js';
+import { Worker, type WorkerOptions } from './worker.js';
+
+export interface ConveyorOptions {
+  /** The storage. Without one, the first call that needs it throws a `ConfigurationError`. */
+  driver?: Driver;
+  /** Named drivers, selected with `connection(name)` or `.onConnection(name)`. */
+  connections?: Record<string, Driver>;
+  /** Time source for every `now` core gives a driver. Default: the system clock. */
+  clock?: Clock;
+  /** Job classes this instance may run (`drain()`, workers that list no `jobs`). */
+  jobs?: JobClass[];
+  /** Largest encoded payload. Default 512 KiB. */
+  maxPayloadBytes?: number;
+  /** Retention of finished jobs. Default: completed 1 h / 1,000 per queue; failed 7 d / 10,000 per queue. */
+  retention?: RetentionOptions;
+}
+
+const FINISHED = new Set(['completed', 'failed', 'cancelled']);
+
+/**
+ * One configured Conveyor: a driver, a clock, the job classes it knows and its events. `Queue` is the default
+ * instance; create your own for dependency injection and tests.
+ */
+export class Conveyor extends EventEmitter<ConveyorEvents> {
+  readonly clock: Clock;
+  readonly registry: JobRegistry;
+  readonly retention: ResolvedRetention;
+  readonly maxPayloadBytes: number;
+  #driver: Driver | undefined;
+  readonly #connections = new Map<string, Conveyor>();
+  #subscription: Promise<Unsubscribe> | undefined;
+  readonly #driverListeners = new Set<(event: DriverEvent) => void>();
+  #drainWorker: Worker | undefined;
+  readonly #workers = new Set<Worker>();
+
+  constructor(options: ConveyorOptions = {}) {
+    super();
+    this.#driver = options.driver;
+    this.clock = options.clock ?? systemClock;
+    this.registry = new JobRegistry(options.jobs ?? []);
+    this.retention = resolveRetention(options.retention);
+    this.maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+    for (const [name, driver] of Object.entries(options.connections ?? {})) this.use(name, driver);
+  }
+
+  /** The storage driver; throws a `ConfigurationError` that says how to set one when there is none. */
+  get driver(): Driver {
+    if (!this.#driver) {
+      throw new ConfigurationError(
+        'No queue driver is configured: call Queue.use(new MemoryDriver()) (from @conveyor/memory-driver) or ' +
+          'Queue.use(new RedisDriver({ url })) (from @conveyor/redis-driver), or pass { driver } to new Conveyor().',
+      );
+    }
+    return this.#driver;
+  }
+
+  get hasDriver(): boolean {
+    return this.#driver !== undefined;
+  }
+
+  /** Sets the default driver, or (with a name) a named connection. */
+  use(driver: Driver): this;
+  use(name: string, driver: Driver): this;
+  use(nameOrDriver: string | Driver, maybeDriver?: Driver): this {
+    if (typeof nameOrDriver === 'string') {
+      if (!maybeDriver)
+        throw new ConfigurationError(
+          `Queue.use(${quote(nameOrDriver)}) needs a driver as its second argument.`,
+        );
+      this.#connections.set(
+        nameOrDriver,
+        new Conveyor({
+          driver: maybeDriver,
+          clock: this.clock,
+          jobs: this.registry.names().map((n) => this.registry.resolve(n)),
+        }),
+      );
+      return this;
+    }
+    this.#driver = nameOrDriver;
+    this.#subscription = undefined;
+    return this;
+  }
+
+  /** The instance for a named connection. */
+  connection(name: string): Conveyor {
+    const found = this.#connections.get(name);
+    if (!found) {
+      const known = [...this.#connections.keys()];
+      throw new ConfigurationError(
+        `Unknown connection ${quote(name)}: register it with Queue.use(${quote(name)}, driver)` +
+          (known.length ? ` (known: ${known.join(', ')}).` : '.'),
+      );
+    }
+    return found;
+  }
+
+  /** @internal Used by `PendingDispatch`. */
+  async connectionFor(name: string | undefined): Promise<Conveyor> {
+    return name === undefined ? this : this.connection(name);
+  }
+
+  /** Registers job classes this instance may run. */
+  register(...classes: JobClass[]): this {
+    for (const cls of classes) this.registry.register(cls);
+    return this;
+  }
+
+  /** Starts a dispatch; `await` it (or call `.dispatch()`) to send. */
+  dispatch<J extends Job>(job: J): PendingDispatch<J> {
+    assertJob(job);
+    return new PendingDispatch(this, job);
+  }
+
+  /** @internal Prepares the stored form of a job. */
+  prepare(job: Job, options: DispatchOptions, batchId: string | null = null): NewJob {
+    assertJob(job);
+    const resolved = resolveJobOptions(job, options, this.clock.now());
+    return {
+      id: newId(),
+      name: jobNameOf(job.constructor),
+      queue: resolved.queue,
+      payload: encodePayload(job, this.maxPayloadBytes),
+      options: encodeValue(resolved.stored, 'job options', this.maxPayloadBytes),
+      priority: resolved.priority,
+      maxAttempts: resolved.maxAttempts,
+      delayMs: resolved.delayMs,
+      unique: null,
+      batchId,
+    };
+  }
+
+  /** @internal Stores one job and returns its handle. */
+  async send<J extends Job>(job: J, options: DispatchOptions): Promise<JobHandle<ResultOf<J>>> {
+    const record = this.prepare(job, options);
+    const driver = this.driver;
+    const result = await driver.push({ jobs: [record] }, this.clock.now());
+    const outcome = result.jobs[0]!;
+    if (outcome.outcome === 'added') {
+      this.emit('dispatched', { id: outcome.id, name: record.name, queue: record.queue, attempt: 0 });
+    }
+    return new JobHandle<ResultOf<J>>(this, outcome.id, outcome.outcome === 'duplicate');
+  }
+
+  /** A handle for a job id (whether or not it exists). */
+  job<TResult = unknown>(id: string): JobHandle<TResult> {
+    return new JobHandle<TResult>(this, id);
+  }
+
+  /** A stored job, decoded, or null. */
+  async getJob(id: string): Promise<JobView | null> {
+    const record = await this.driver.get(id);
+    return record ? toJobView(record) : null;
+  }
+
+  /** Jobs, newest first, filtered by queue, status and name (default limit 100). */
+  async list(
+    filter: {
+      queue?: string;
+      status?: JobView['state'];
+      name?: string;
+      limit?: number;
+      offset?: number;
+    } = {},
+  ) {
+    const driverFilter: ListFilter = {};
+    if (filter.queue !== undefined) driverFilter.queue = filter.queue;
+    if (filter.status !== undefined) driverFilter.state = filter.status;
+    if (filter.name !== undefined) driverFilter.name = filter.name;
+    if (filter.limit !== undefined) driverFilter.limit = filter.limit;
+    if (filter.offset !== undefined) driverFilter.offset = filter.offset;
+    return (await this.driver.list(driverFilter)).map(toJobView);
+  }
+
+  /** Counts per state, for one queue or all. */
+  counts(queue?: string): Promise<StateCounts> {
+    return this.driver.counts(queue);
+  }
+
+  queues(): Promise<string[]> {
+    return this.driver.queues();
+  }
+
+  /** Puts failed jobs back on their queue with a fresh set of attempts; returns the ids moved. */
+  retry(ids: string | string[] | 'all', options: { queue?: string } = {}): Promise<string[]> {
+    const now = this.clock.now();
+    if (ids === 'all') return this.driver.retryFailed(options.queue ? { queue: options.queue } : {}, now);
+    return this.driver.retryFailed({ ids: Array.isArray(ids) ? ids : [ids] }, now);
+  }
+
+  /** Deletes a finished job (typically a failed one). */
+  async forget(id: string): Promise<boolean> {
+    return (await this.driver.remove([id])) > 0;
+  }
+
+  /** Deletes every failed job of a queue (or of every queue); returns how many. */
+  async flush(queue?: string): Promise<number> {
+    const queues = queue ? [queue] : await this.driver.queues();
+    let removed = 0;
+    for (const q of queues) {
+      removed += await this.driver.clean({
+        queue: q,
+        state: 'failed',
+        finishedBefore: Number.MAX_SAFE_INTEGER,
+        keep: 0,
+        limit: Number.MAX_SAFE_INTEGER,
+      });
+    }
+    return removed;
+  }
+
+  /** Cancels a job; returns its state afterwards (null if unknown). */
+  async cancel(id: string): Promise<JobRecord['state'] | null> {
+    return (await this.driver.cancel(id, this.clock.now()))?.state ?? null;
+  }
+
+  /** @internal Listens to the driver's cross-process events through one shared subscription. */
+  async onDriverEvent(listener: (event: DriverEvent) => void): Promise<() => void> {
+    this.#driverListeners.add(listener);
+    const driver = this.driver;
+    this.#subscription ??= driver.subscribe((event) => {
+      for (const l of this.#driverListeners) l(event);
+    });
+    await this.#subscription;
+    return () => void this.#driverListeners.delete(listener);
+  }
+
+  /** @internal Resolves with the finished record, or null after `timeoutMs` (on this instance's clock). */
+  async waitForFinish(id: string, timeoutMs: number | undefined): Promise<JobRecord | null> {
+    let wake: () => void = () => {};
+    const woken = () => new Promise<void>((resolve) => (wake = resolve));
+    let next = woken();
+    const stop = await this.onDriverEvent((event) => {
+      if (event.type === 'job' && event.jobId === id) wake();
+    });
+    let timedOut = false;
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : this.clock.setTimeout(() => {
+            timedOut = true;
+            wake();
+          }, timeoutMs);
+    try {
+      for (;;) {
+        const record = await this.driver.get(id);
+        if (!record) throw new ConfigurationError(`Cannot wait for job ${quote(id)}: no such job.`);
+        if (FINISHED.has(record.state)) return record;
+        if (timedOut) return null;
+        await next;
+        next = woken();
+      }
+    } finally {
+      timer?.cancel();
+      stop();
+    }
+  }
+
+  /** A worker on this instance (`start()` it). */
+  worker(options: Omit<WorkerOptions, 'conveyor'> = {}): Worker {
+    const worker = new Worker({ ...options, conveyor: this });
+    this.#workers.add(worker);
+    return worker;
+  }
+
+  /**
+   * Runs everything that is due on every queue with this instance's registered jobs, until nothing is due,
+   * using the same worker code as production. With a `FakeClock`, advance the clock and drain again to run
+   * delayed jobs and retries. Returns how many attempts ran.
+   */
+  async drain(options: { queues?: string[] } = {}): Promise<number> {
+    const queues = options.queues ?? (await this.driver.queues());
+    if (queues.length === 0) return 0;
+    const key = queues.join('\u0000');
+    if (!this.#drainWorker || this.#drainWorker.queues.join('\u0000') !== key) {
+      this.#drainWorker = new Worker({ conveyor: this, queues });
+    }
+    return this.#drainWorker.drain();
+  }
+
+  /** Closes workers made by `worker()`, the event subscription, and every driver. */
+  async close(): Promise<void> {
+    await Promise.all([...this.#workers].map((w) => w.close()));
+    this.#workers.clear();
+    const subscription = this.#subscription;
+    this.#subscription = undefined;
+    if (subscription) await (await subscription)().catch(() => {});
+    await Promise.all([...this.#connections.values()].map((c) => c.close()));
+    await this.#driver?.close();
+  }
+}
+
+function assertJob(job: unknown): asserts job is Job {
+  if (!(job instanceof Job)) {
+    throw new TypeError(
+      `Cannot dispatch ${quote(job)}: expected an instance of a class that extends Job (class SendEmail extends Job { handle() {...} }).`,
+    );
+  }
+}

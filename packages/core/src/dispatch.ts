@@ -1,0 +1,87 @@
+import type { Conveyor } from './conveyor.js';
+import type { Duration } from './duration.js';
+import type { JobHandle } from './handle.js';
+import type { Backoff, Job, Priority, ResultOf } from './job.js';
+import type { DispatchOptions } from './job-options.js';
+
+/**
+ * A dispatch being built. It is a thenable: `await` sends it (as does `.dispatch()`). A builder that is never
+ * awaited or dispatched sends nothing. Each option overrides the job's instance property and class static.
+ */
+export class PendingDispatch<J extends Job> implements PromiseLike<JobHandle<ResultOf<J>>> {
+  readonly #conveyor: Conveyor;
+  readonly #job: J;
+  readonly #options: DispatchOptions = {};
+  #connection: string | undefined;
+  #sent: Promise<JobHandle<ResultOf<J>>> | undefined;
+
+  constructor(conveyor: Conveyor, job: J) {
+    this.#conveyor = conveyor;
+    this.#job = job;
+  }
+
+  /** Runs no earlier than after `delay` (ms, '30s', '5m', '2h', '1d') or at a Date. */
+  delay(delay: Duration | Date): this {
+    this.#options.delay = delay;
+    return this;
+  }
+
+  onQueue(queue: string): this {
+    this.#options.queue = queue;
+    return this;
+  }
+
+  /** Sends through a named connection (see `Queue.use(name, driver)`). */
+  onConnection(name: string): this {
+    this.#connection = name;
+    return this;
+  }
+
+  maxAttempts(attempts: number): this {
+    this.#options.maxAttempts = attempts;
+    return this;
+  }
+
+  backoff(backoff: Backoff): this {
+    this.#options.backoff = backoff;
+    return this;
+  }
+
+  priority(priority: Priority): this {
+    this.#options.priority = priority;
+    return this;
+  }
+
+  timeout(timeout: Duration): this {
+    this.#options.timeout = timeout;
+    return this;
+  }
+
+  /** No retry after this time. */
+  retryUntil(until: Date): this {
+    this.#options.retryUntil = until;
+    return this;
+  }
+
+  /** Free-form data stored with the job (tenant, trace id...), readable as `ctx.meta`. */
+  meta(meta: Record<string, unknown>): this {
+    this.#options.meta = meta;
+    return this;
+  }
+
+  /** Sends the job (once: later calls return the same promise). */
+  dispatch(): Promise<JobHandle<ResultOf<J>>> {
+    this.#sent ??= this.#conveyor
+      .connectionFor(this.#connection)
+      .then((target) => target.send(this.#job, this.#options) as Promise<JobHandle<ResultOf<J>>>);
+    return this.#sent;
+  }
+
+  // biome-ignore lint/suspicious/noThenProperty: the builder is deliberately a thenable, so `await` sends it.
+  then<A = JobHandle<ResultOf<J>>, B = never>(
+    onfulfilled?: ((value: JobHandle<ResultOf<J>>) => A | PromiseLike<A>) | null,
+    onrejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
+  ): Promise<A | B> {
+    return this.dispatch().then(onfulfilled, onrejected);
+  }
+}
