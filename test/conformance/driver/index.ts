@@ -1,4 +1,43 @@
 import type { DriverFactory } from '../describe-driver.js';
+import { batchMembershipSuite } from './batch-membership.js';
+import { batchesSuite } from './batches.js';
+import { cancelSuite } from './cancel.js';
+import { chainsSuite } from './chains.js';
+import { concurrencySuite } from './concurrency.js';
+import { eventsSuite } from './events.js';
+import { fencingSuite } from './fencing.js';
+import { introspectionSuite } from './introspection.js';
+import { leasesSuite } from './leases.js';
+import { locksSuite } from './locks.js';
+import { managementSuite } from './management.js';
+import { orderingSuite } from './ordering.js';
+import { progressSuite } from './progress.js';
+import { pushSuite } from './push.js';
+import { retentionSuite } from './retention.js';
+import { schedulesSuite } from './schedules.js';
+import { settleSuite } from './settle.js';
+import { uniquenessSuite } from './uniqueness.js';
+import { waitForWorkSuite } from './wait-for-work.js';
 
 /** Driver-level contract suites: each calls `describe`/`it` with a fresh driver per test. */
-export const driverSuites: Array<(factory: DriverFactory) => void> = [];
+export const driverSuites: Array<(factory: DriverFactory) => void> = [
+  pushSuite,
+  orderingSuite,
+  leasesSuite,
+  fencingSuite,
+  settleSuite,
+  cancelSuite,
+  progressSuite,
+  eventsSuite,
+  introspectionSuite,
+  retentionSuite,
+  managementSuite,
+  uniquenessSuite,
+  locksSuite,
+  schedulesSuite,
+  chainsSuite,
+  batchesSuite,
+  batchMembershipSuite,
+  waitForWorkSuite,
+  concurrencySuite,
+];
