@@ -92,6 +92,19 @@ export function batchMembershipSuite(factory: DriverFactory): void {
       expect(await reserveIds(driver, T0 + 2)).toEqual([]);
     });
 
+    it('crosses nothing a second time when the batch already finished', async () => {
+      const batch = batchWithCallbacks();
+      await driver.push({ jobs: members(batch.id, 1), batch }, T0);
+      await runNext(driver, T0);
+
+      const change = await driver.cancelBatch(batch.id, T0 + 1);
+
+      expect(change?.crossed).toEqual(crossed());
+      expect(change?.batch).toMatchObject({ processed: 1, cancelled: 0, finishedAt: T0 });
+      expect(await driver.counts('callbacks')).toMatchObject({ pending: 2 });
+      expect(await callbackStates(driver, batch)).toEqual(['pending', null, 'pending']);
+    });
+
     it('returns null for an unknown batch', async () => {
       expect(await driver.cancelBatch('no-such-batch', T0)).toBeNull();
     });

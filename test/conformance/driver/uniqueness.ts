@@ -7,6 +7,7 @@ import {
   failNext,
   jobError,
   MINUTE,
+  newBatch,
   newChain,
   newJob,
   releasedUntil,
@@ -137,6 +138,17 @@ export function uniquenessSuite(factory: DriverFactory): void {
 
       expect(await driver.get(old.job.id)).toMatchObject({ state: 'completed' });
       expect((await pushUnique(T0 + 4 * MINUTE)).outcome).toEqual({ outcome: 'duplicate', id: newer.job.id });
+    });
+
+    it('applies to batch members: a duplicate member reports the holder and is not stored', async () => {
+      const holder = await pushUnique(T0);
+      const batch = newBatch();
+      const duplicate = uniqueJob(KEY, 'completed', null, { batchId: batch.id });
+
+      const result = await driver.push({ jobs: [duplicate], batch }, T0 + 1);
+
+      expect(result.jobs).toEqual([{ outcome: 'duplicate', id: holder.job.id }]);
+      expect(await driver.get(duplicate.id)).toBeNull();
     });
 
     it('applies to chains: a chain whose first link is a duplicate reports the holder', async () => {
