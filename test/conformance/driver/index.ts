@@ -3,6 +3,7 @@ import { batchMembershipSuite } from './batch-membership.js';
 import { batchesSuite } from './batches.js';
 import { cancelSuite } from './cancel.js';
 import { chainsSuite } from './chains.js';
+import { clockSuite } from './clock.js';
 import { concurrencySuite } from './concurrency.js';
 import { eventsSuite } from './events.js';
 import { fencingSuite } from './fencing.js';
@@ -40,4 +41,5 @@ export const driverSuites: Array<(factory: DriverFactory) => void> = [
   batchMembershipSuite,
   waitForWorkSuite,
   concurrencySuite,
+  clockSuite,
 ];
