@@ -14,4 +14,4 @@ export type { JobView } from './job-view.js';
 export { Queue } from './queue.js';
 export type { RetentionOptions } from './retention.js';
 export { DEFAULT_MAX_PAYLOAD_BYTES, JobRegistry, jobNameOf } from './serializer.js';
-export { Worker, type WorkerOptions } from './worker.js';
+export { AttemptAbortedError, Worker, type WorkerOptions } from './worker.js';

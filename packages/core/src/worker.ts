@@ -1,19 +1,488 @@
-// Placeholder replaced by the worker implementation.
+import { EventEmitter } from 'eventemitter3';
+import { type Attempt, AttemptGroup } from './attempt.js';
+import type { ClockTimer } from './clock.js';
 import type { Conveyor } from './conveyor.js';
-import type { Duration } from './duration.js';
+import type { DriverEvent, ReservedJob, ReserveResult } from './driver.js';
+import { type Duration, toMs } from './duration.js';
+import { ConfigurationError, quote } from './errors.js';
+import type { ConveyorEvents } from './events.js';
+import { newId } from './ids.js';
 import type { JobClass } from './job.js';
+import { JobRunner, type RunnerHost } from './job-runner.js';
+import { LeaseKeeper } from './lease-keeper.js';
+import { JobRegistry } from './serializer.js';
+import { type ResolvedWorkerOptions, resolveWorkerOptions, type WorkerOptions } from './worker-options.js';
 
-export interface WorkerOptions {
-  conveyor?: Conveyor;
-  jobs?: JobClass[];
-  queues?: string[];
-  concurrency?: number;
-  lease?: Duration;
-}
+export { AttemptAbortedError } from './attempt.js';
+export type { WorkerOptions } from './worker-options.js';
 
-export declare class Worker {
-  constructor(options: WorkerOptions);
+/** Most stalled jobs taken over in one `recoverStalled` call. */
+const STALLED_BATCH = 100;
+/** Most finished jobs one `clean` call removes. */
+const SWEEP_BATCH = 1_000;
+/** Longest pause after a storage fault in the fetch loop. */
+const MAX_ERROR_PAUSE_MS = 5_000;
+
+/**
+ * Runs jobs: takes them from its queues in strict order, runs up to `concurrency` at once, keeps their leases
+ * alive with one heartbeat timer, enforces timeouts and cancellation, retries failures with their backoff,
+ * recovers jobs whose lease expired elsewhere, and sweeps finished jobs beyond the conveyor's retention.
+ *
+ * All time comes from the conveyor's clock: with a `FakeClock`, `clock.advance()` moves leases, timeouts,
+ * backoffs and delays without real waiting.
+ *
+ * ```ts
+ * const worker = new Worker({ jobs: [SendEmail], queues: ['critical', 'emails'], concurrency: 20 });
+ * await worker.start();
+ * process.on('SIGTERM', () => worker.close({ timeout: '30s' }));
+ * ```
+ *
+ * Every event is emitted on the worker and on its conveyor.
+ */
+export class Worker extends EventEmitter<ConveyorEvents> implements RunnerHost {
+  readonly id: string;
   readonly queues: string[];
-  drain(): Promise<number>;
-  close(options?: { timeout?: Duration }): Promise<void>;
+  readonly concurrency: number;
+  readonly #options: ResolvedWorkerOptions;
+  readonly #jobs: JobRegistry;
+  #conveyor: Conveyor | undefined;
+  #runner: JobRunner | undefined;
+  #leases: LeaseKeeper | undefined;
+
+  #started: Promise<void> | undefined;
+  #closed: Promise<void> | undefined;
+  /** The fetch loop runs. */
+  #running = false;
+  /** New reservations may run (false once `close()` began: they go straight back). */
+  #accepting = true;
+  #loop: Promise<void> | undefined;
+  #stalledRun: Promise<unknown> | undefined;
+  #sweepRun: Promise<unknown> | undefined;
+  #stalledTimer: ClockTimer | undefined;
+  #sweepTimer: ClockTimer | undefined;
+
+  /** Attempts holding a concurrency slot (running or settling). */
+  #slotsBusy = 0;
+  /** Every attempt not done yet, including stalled jobs being settled. */
+  #inflight = 0;
+  #slotWaiter: (() => void) | undefined;
+  #idleWaiters: Array<() => void> = [];
+  /** Aborts the fetch loop's current wait (idle wait or error pause). */
+  #wait: AbortController | undefined;
+  /** A settle made work ready while the loop was not waiting: skip the next wait. */
+  #wakePending = false;
+
+  #subscribed: Promise<void> | undefined;
+  #unsubscribe: (() => void) | undefined;
+  /** Reserve calls in flight, and cancel events that arrived meanwhile for jobs not yet known. */
+  #reserving = 0;
+  #lateCancels: Set<string> | undefined;
+
+  constructor(options: WorkerOptions = {}) {
+    super();
+    this.#options = resolveWorkerOptions(options);
+    this.id = this.#options.id;
+    this.queues = this.#options.queues;
+    this.concurrency = this.#options.concurrency;
+    this.#jobs = new JobRegistry(options.jobs ?? []);
+    if (options.conveyor !== undefined) {
+      const conveyor = options.conveyor as Partial<Conveyor> | null;
+      if (conveyor === null || typeof conveyor !== 'object' || typeof conveyor.prepare !== 'function') {
+        throw new ConfigurationError(`Invalid worker conveyor ${quote(conveyor)}: pass a Conveyor instance.`);
+      }
+      this.#attach(options.conveyor);
+    }
+  }
+
+  /** The conveyor this worker serves (the default `Queue` unless one was given). */
+  get conveyor(): Conveyor {
+    if (!this.#conveyor) {
+      throw new ConfigurationError(
+        'This worker has not started yet: it uses the default Queue once it does.',
+      );
+    }
+    return this.#conveyor;
+  }
+
+  /** Starts the fetch loop (and the heartbeat, stalled recovery and retention sweeper). Resolves once running. */
+  start(): Promise<void> {
+    this.#started ??= this.#start();
+    return this.#started;
+  }
+
+  /**
+   * Stops gracefully. The worker stops taking jobs at once and waits up to `timeout` (default `'30s'`, on the
+   * conveyor's clock) for running jobs to finish. Jobs still running then have their `ctx.signal` aborted (with
+   * an `AttemptAbortedError`, reason `'shutdown'`) and go back to their queue as `pending`, ready at once; that
+   * attempt is **not counted** against `maxAttempts`, and whatever the handler does afterwards is ignored. Jobs
+   * reserved but not started are handed back the same way. Every timer is cleared. The driver stays open: the
+   * conveyor owns it. Calling `close()` again returns the same promise.
+   */
+  close(options: { timeout?: Duration } = {}): Promise<void> {
+    if (!this.#closed) {
+      let graceMs: number;
+      try {
+        graceMs = toMs(options.timeout ?? '30s', 'close timeout');
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      this.#closed = this.#close(graceMs);
+    }
+    return this.#closed;
+  }
+
+  /**
+   * Reserves up to `concurrency` (minus the slots in use) due jobs and runs them to the end, settled and
+   * followed up (events, `failed()` hooks). Returns how many attempts ran: 0 when nothing was due.
+   */
+  async runOnce(): Promise<number> {
+    await this.#ready();
+    if (!this.#accepting) return 0;
+    const free = this.concurrency - this.#slotsBusy;
+    if (free <= 0) return 0;
+    this.#leases!.hold();
+    try {
+      const { jobs } = await this.#reserve(free);
+      if (jobs.length === 0) return 0;
+      const group = new AttemptGroup(jobs.length);
+      this.#runAll(jobs, group);
+      await group.done;
+      return jobs.length;
+    } finally {
+      this.#leases!.letGo();
+    }
+  }
+
+  /**
+   * For tests: recovers stalled jobs and runs everything due, again and again, until nothing is due (retries
+   * that are due at once run in the same drain). Returns how many attempts ran. A job that keeps releasing
+   * itself with no delay would keep it going, as it would keep a worker busy.
+   */
+  async drain(): Promise<number> {
+    await this.#ready();
+    let total = 0;
+    for (;;) {
+      await this.#recoverStalled();
+      const ran = await this.runOnce();
+      if (ran === 0) return total;
+      total += ran;
+    }
+  }
+
+  // --- RunnerHost -----------------------------------------------------------------------------------------
+
+  get emitter(): EventEmitter<ConveyorEvents> {
+    return this;
+  }
+
+  resolveClass(name: string): JobClass {
+    return this.#jobs.has(name) ? this.#jobs.resolve(name) : this.conveyor.registry.resolve(name);
+  }
+
+  attemptDone(attempt: Attempt): void {
+    this.#inflight--;
+    if (attempt.holdsSlot) {
+      this.#slotsBusy--;
+      const waiter = this.#slotWaiter;
+      if (waiter) {
+        this.#slotWaiter = undefined;
+        waiter();
+      }
+    }
+    if (this.#inflight === 0 && this.#idleWaiters.length > 0) {
+      const waiters = this.#idleWaiters;
+      this.#idleWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+  }
+
+  workMayBeReady(): void {
+    if (this.#wait) this.#wait.abort();
+    else this.#wakePending = true;
+  }
+
+  // --- lifecycle ------------------------------------------------------------------------------------------
+
+  #attach(conveyor: Conveyor): void {
+    for (const name of this.#jobs.names()) {
+      const cls = this.#jobs.resolve(name);
+      if (conveyor.registry.has(name) && conveyor.registry.resolve(name) !== cls) {
+        throw new ConfigurationError(
+          `Two different job classes are registered as ${quote(name)} (one on the worker, one on the conveyor): ` +
+            'give one of them another `static jobName`.',
+        );
+      }
+    }
+    this.#conveyor = conveyor;
+    const runner = new JobRunner(this);
+    this.#runner = runner;
+    this.#leases = new LeaseKeeper(
+      {
+        clock: conveyor.clock,
+        driver: () => conveyor.driver,
+        leases: () => runner.leases(),
+        lost: (ids) => runner.lost(ids),
+        error: (error) => runner.error(error),
+      },
+      this.#options.heartbeatMs,
+      this.#options.leaseMs,
+    );
+  }
+
+  /** Binds the default `Queue` when no conveyor was given (imported here: queue.ts imports this module). */
+  async #ready(): Promise<void> {
+    if (!this.#conveyor) {
+      const { Queue } = await import('./queue.js');
+      if (!this.#conveyor) this.#attach(Queue);
+    }
+    if (!this.#subscribed) {
+      const subscribing = this.conveyor.onDriverEvent(this.#onDriverEvent).then((stop) => {
+        this.#unsubscribe = stop;
+      });
+      this.#subscribed = subscribing;
+      subscribing.catch(() => {
+        if (this.#subscribed === subscribing) this.#subscribed = undefined;
+      });
+    }
+    await this.#subscribed;
+  }
+
+  async #start(): Promise<void> {
+    if (this.#closed)
+      throw new ConfigurationError('This worker is closed: create a new Worker to start again.');
+    await this.#ready();
+    if (this.#closed) return;
+    this.#running = true;
+    this.#leases!.hold();
+    this.#stalledTick();
+    this.#sweepTick();
+    this.#loop = this.#fetchLoop();
+  }
+
+  async #close(graceMs: number): Promise<void> {
+    this.#accepting = false;
+    this.#running = false;
+    this.#stalledTimer?.cancel();
+    this.#sweepTimer?.cancel();
+    this.#wait?.abort();
+    this.#slotWaiter?.();
+    this.#slotWaiter = undefined;
+    // The grace period starts now, on the conveyor's clock.
+    let graceTimer: ClockTimer | undefined;
+    const graceOver =
+      graceMs > 0 && this.#conveyor
+        ? new Promise<void>((resolve) => {
+            graceTimer = this.#conveyor!.clock.setTimeout(resolve, graceMs);
+          })
+        : Promise.resolve();
+    try {
+      await this.#started?.catch(() => {});
+      await this.#loop;
+      if (this.#inflight > 0) await Promise.race([this.#whenIdle(), graceOver]);
+      this.#runner?.releaseAll();
+      await Promise.all([this.#stalledRun, this.#sweepRun]);
+      await this.#whenIdle();
+    } finally {
+      graceTimer?.cancel();
+      this.#stalledTimer?.cancel();
+      this.#sweepTimer?.cancel();
+      this.#leases?.stop();
+      this.#unsubscribe?.();
+      this.#unsubscribe = undefined;
+    }
+  }
+
+  #whenIdle(): Promise<void> {
+    if (this.#inflight === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  readonly #onDriverEvent = (event: DriverEvent): void => {
+    if (event.type !== 'cancel') return;
+    const runner = this.#runner!;
+    if (runner.active.has(event.jobId)) runner.cancel(event.jobId);
+    else if (this.#reserving > 0) (this.#lateCancels ??= new Set()).add(event.jobId);
+  };
+
+  // --- fetching -------------------------------------------------------------------------------------------
+
+  async #fetchLoop(): Promise<void> {
+    let errorPause = 0;
+    while (this.#running) {
+      const free = this.concurrency - this.#slotsBusy;
+      if (free <= 0) {
+        await new Promise<void>((resolve) => (this.#slotWaiter = resolve));
+        continue;
+      }
+      try {
+        const reserved = await this.#reserve(free);
+        errorPause = 0;
+        if (reserved.jobs.length > 0) this.#runAll(reserved.jobs, null);
+        // Fewer than asked: the queues are empty for now, so wait for work rather than ask again.
+        if (reserved.jobs.length < free && this.#running) await this.#waitForWork(reserved.nextAvailableAt);
+      } catch (error) {
+        this.#runner!.error(error);
+        errorPause = Math.min(errorPause === 0 ? 100 : errorPause * 2, MAX_ERROR_PAUSE_MS);
+        if (this.#running) await this.#pause(errorPause);
+      }
+    }
+  }
+
+  async #reserve(max: number): Promise<ReserveResult> {
+    const conveyor = this.conveyor;
+    this.#reserving++;
+    this.#wakePending = false;
+    let result: ReserveResult;
+    try {
+      result = await conveyor.driver.reserve({
+        queues: this.queues,
+        max,
+        leaseMs: this.#options.leaseMs,
+        workerId: this.id,
+        token: newId(),
+        now: conveyor.clock.now(),
+      });
+    } finally {
+      this.#reserving--;
+    }
+    const late = this.#lateCancels;
+    if (late) {
+      for (const job of result.jobs) if (late.has(job.id)) job.cancelRequested = true;
+      if (this.#reserving === 0) this.#lateCancels = undefined;
+    }
+    return result;
+  }
+
+  #runAll(jobs: ReservedJob[], group: AttemptGroup | null): void {
+    const runner = this.#runner!;
+    for (const job of jobs) {
+      this.#inflight++;
+      this.#slotsBusy++;
+      runner.run(job, group, this.#accepting);
+    }
+  }
+
+  /** Blocks until work may be ready: a push (the driver wakes us), the next delayed job's time, or a settle. */
+  async #waitForWork(nextAvailableAt: number | null): Promise<void> {
+    if (this.#wakePending) {
+      this.#wakePending = false;
+      return;
+    }
+    const conveyor = this.conveyor;
+    const controller = new AbortController();
+    this.#wait = controller;
+    let waitMs = this.#options.idleWaitMs;
+    let timer: ClockTimer | undefined;
+    if (nextAvailableAt !== null) {
+      const due = Math.max(1, nextAvailableAt - conveyor.clock.now());
+      if (due < waitMs) waitMs = due;
+      // On the conveyor's clock, so advancing a FakeClock wakes the worker when a delayed job is due.
+      timer = conveyor.clock.setTimeout(() => controller.abort(), due);
+    }
+    try {
+      await conveyor.driver.waitForWork(this.queues, waitMs, controller.signal);
+    } finally {
+      timer?.cancel();
+      if (this.#wait === controller) this.#wait = undefined;
+    }
+  }
+
+  /** Waits `ms` on the conveyor's clock, or until `close()`. */
+  async #pause(ms: number): Promise<void> {
+    const controller = new AbortController();
+    this.#wait = controller;
+    let timer: ClockTimer | undefined;
+    await new Promise<void>((resolve) => {
+      timer = this.conveyor.clock.setTimeout(resolve, ms);
+      controller.signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    timer?.cancel();
+    if (this.#wait === controller) this.#wait = undefined;
+  }
+
+  // --- stalled recovery and retention ---------------------------------------------------------------------
+
+  #stalledTick(): void {
+    this.#stalledTimer = undefined;
+    const run = this.#recoverStalled()
+      .catch((error) => this.#runner!.error(error))
+      .finally(() => {
+        if (this.#running) {
+          this.#stalledTimer = this.conveyor.clock.setTimeout(
+            () => this.#stalledTick(),
+            this.#options.stalledIntervalMs,
+          );
+        }
+      });
+    this.#stalledRun = run;
+  }
+
+  /** Takes over jobs whose lease expired and settles each as a failed attempt with a `StalledError`. */
+  async #recoverStalled(): Promise<number> {
+    const conveyor = this.conveyor;
+    const runner = this.#runner!;
+    let total = 0;
+    for (let round = 0; round < 10; round++) {
+      const jobs = await conveyor.driver.recoverStalled(
+        this.queues,
+        conveyor.clock.now(),
+        this.#options.leaseMs,
+        newId(),
+        STALLED_BATCH,
+      );
+      if (jobs.length === 0) break;
+      const group = new AttemptGroup(jobs.length);
+      for (const job of jobs) {
+        this.#inflight++;
+        runner.recover(job, group);
+      }
+      await group.done;
+      total += jobs.length;
+      if (jobs.length < STALLED_BATCH) break;
+    }
+    return total;
+  }
+
+  #sweepTick(): void {
+    this.#sweepTimer = undefined;
+    const run = this.#sweep()
+      .catch((error) => this.#runner!.error(error))
+      .finally(() => {
+        if (this.#running) {
+          this.#sweepTimer = this.conveyor.clock.setTimeout(
+            () => this.#sweepTick(),
+            this.#options.sweepIntervalMs,
+          );
+        }
+      });
+    this.#sweepRun = run;
+  }
+
+  /** Removes finished jobs beyond the conveyor's retention, per queue and state, in bounded batches. */
+  async #sweep(): Promise<number> {
+    const conveyor = this.conveyor;
+    const { completed, failed } = conveyor.retention;
+    const rules = [
+      { state: 'completed', rule: completed },
+      { state: 'cancelled', rule: completed },
+      { state: 'failed', rule: failed },
+    ] as const;
+    let removed = 0;
+    for (const queue of this.queues) {
+      for (const { state, rule } of rules) {
+        for (let round = 0; round < 10 && this.#running; round++) {
+          const count = await conveyor.driver.clean({
+            queue,
+            state,
+            finishedBefore: conveyor.clock.now() - rule.ageMs,
+            keep: rule.count,
+            limit: SWEEP_BATCH,
+          });
+          removed += count;
+          if (count < SWEEP_BATCH) break;
+        }
+      }
+    }
+    return removed;
+  }
 }

@@ -1,4 +1,17 @@
 import type { DriverFactory } from '../describe-driver.js';
+import { orderSuite } from './order.js';
+import { recoverySuite } from './recovery.js';
+import { retriesSuite } from './retries.js';
+import { runningSuite } from './running.js';
+import { statesSuite } from './states.js';
+import { workerSetupSuite } from './worker-setup.js';
 
 /** Public-API suites (Conveyor, Worker, handles) run against every driver. */
-export const apiSuites: Array<(factory: DriverFactory) => void> = [];
+export const apiSuites: Array<(factory: DriverFactory) => void> = [
+  statesSuite,
+  orderSuite,
+  retriesSuite,
+  runningSuite,
+  recoverySuite,
+  workerSetupSuite,
+];

@@ -1,0 +1,277 @@
+import { AttemptAbortedError, Job, type JobContext, TimeoutError } from '@conveyor/core';
+import { describe, expect, it } from 'vitest';
+import type { DriverFactory } from '../describe-driver.js';
+import {
+  deferred,
+  eventFor,
+  forever,
+  hasSettled,
+  nextEvent,
+  recordOf,
+  SECOND,
+  settleTurns,
+  useHarness,
+  within,
+} from './fixtures.js';
+
+/** A running job: concurrency, timeouts, cancellation, progress and graceful shutdown. */
+export function runningSuite(factory: DriverFactory): void {
+  describe('api: running jobs', () => {
+    const h = useHarness(factory);
+
+    it('runs up to `concurrency` jobs in parallel: all start before any finishes', async () => {
+      const gate = deferred();
+      const started: string[] = [];
+      const finished: string[] = [];
+      class Blocked extends Job {
+        constructor(public tag: string) {
+          super();
+        }
+        async handle() {
+          started.push(this.tag);
+          await gate.promise;
+          finished.push(this.tag);
+        }
+      }
+      const conveyor = h.conveyor([Blocked]);
+      for (const tag of ['a', 'b', 'c', 'd', 'e']) await conveyor.dispatch(new Blocked(tag));
+      const worker = h.worker(conveyor, { concurrency: 4 });
+      let processing = 0;
+      const fourStarted = nextEvent(worker, 'processing', () => ++processing === 4);
+      await worker.start();
+      await fourStarted;
+      await settleTurns();
+      expect(started).toEqual(['a', 'b', 'c', 'd']);
+      expect(finished).toEqual([]);
+      expect((await conveyor.counts()).processing).toBe(4);
+
+      let completed = 0;
+      const allDone = nextEvent(worker, 'completed', () => ++completed === 5);
+      gate.resolve();
+      await allDone;
+      expect(started).toEqual(['a', 'b', 'c', 'd', 'e']);
+    });
+
+    it('runOnce takes up to `concurrency` jobs and returns when they are settled', async () => {
+      const gate = deferred();
+      let running = 0;
+      let most = 0;
+      class Blocked extends Job {
+        async handle() {
+          most = Math.max(most, ++running);
+          await gate.promise;
+          running--;
+        }
+      }
+      const conveyor = h.conveyor([Blocked]);
+      for (let i = 0; i < 5; i++) await conveyor.dispatch(new Blocked());
+      const worker = h.worker(conveyor, { concurrency: 3 });
+      const once = worker.runOnce();
+      expect(await hasSettled(once)).toBe(false);
+      expect(most).toBe(3);
+      gate.resolve();
+      expect(await once).toBe(3);
+      expect((await conveyor.counts()).completed).toBe(3);
+      expect(await worker.drain()).toBe(2);
+    });
+
+    it('fails a timed-out attempt with TimeoutError even if the handler ignores the signal, and frees its slot', async () => {
+      let signal: AbortSignal | undefined;
+      class Hangs extends Job {
+        static timeout = '10s';
+        handle(ctx: JobContext) {
+          signal = ctx.signal;
+          return forever();
+        }
+      }
+      class Quick extends Job<string> {
+        handle() {
+          return 'quick';
+        }
+      }
+      const conveyor = h.conveyor([Hangs, Quick]);
+      const hangs = await conveyor.dispatch(new Hangs());
+      const quick = await conveyor.dispatch(new Quick());
+      const worker = h.worker(conveyor, { concurrency: 1 });
+      const processing = eventFor(worker, 'processing', hangs.id);
+      await worker.start();
+      await processing;
+      await h.clock.advance(10 * SECOND - 1);
+      expect(await hangs.status()).toBe('processing');
+      expect(signal!.aborted).toBe(false);
+
+      const failed = eventFor(worker, 'failed', hangs.id);
+      const quickDone = eventFor(worker, 'completed', quick.id);
+      await h.clock.advance(1);
+      const [, error] = await failed;
+      expect(error).toBeInstanceOf(TimeoutError);
+      expect(signal!.aborted).toBe(true);
+      expect(signal!.reason).toBeInstanceOf(TimeoutError);
+      const record = await recordOf(h.driver, hangs.id);
+      expect(record.state).toBe('failed');
+      expect(record.errors).toMatchObject([{ name: 'TimeoutError', attempt: 1 }]);
+      await quickDone; // the slot was freed though the handler never returned
+      expect(await quick.result()).toBe('quick');
+    });
+
+    it('retries a timed-out attempt while attempts remain, and ignores the late result', async () => {
+      const late = deferred<string>();
+      class Slow extends Job<string> {
+        static maxAttempts = 2;
+        handle(ctx: JobContext) {
+          return ctx.attempt === 1 ? late.promise : 'second';
+        }
+      }
+      const conveyor = h.conveyor([Slow]);
+      const job = await conveyor.dispatch(new Slow()).timeout('5s');
+      const worker = h.worker(conveyor);
+      const processing = eventFor(worker, 'processing', job.id);
+      const run = worker.runOnce();
+      await processing;
+      await h.clock.advance(5 * SECOND);
+      expect(await within(run, 'runOnce')).toBe(1);
+      const record = await recordOf(h.driver, job.id);
+      expect(['retrying', 'pending']).toContain(record.state); // no backoff: due again at once
+      expect(record.errors).toMatchObject([{ name: 'TimeoutError', attempt: 1 }]);
+      late.resolve('too late');
+      await settleTurns();
+      expect(await conveyor.drain()).toBe(1);
+      expect(await job.result()).toBe('second');
+    });
+
+    it('cancels a pending job: it never runs', async () => {
+      let ran = false;
+      class Noop extends Job {
+        handle() {
+          ran = true;
+        }
+      }
+      const conveyor = h.conveyor([Noop]);
+      const job = await conveyor.dispatch(new Noop());
+      expect(await job.cancel()).toBe('cancelled');
+      expect(await conveyor.drain()).toBe(0);
+      expect(ran).toBe(false);
+      expect(await job.status()).toBe('cancelled');
+    });
+
+    it('cancels a processing job: its signal aborts, it ends cancelled and frees its slot', async () => {
+      let signal: AbortSignal | undefined;
+      class Hangs extends Job {
+        handle(ctx: JobContext) {
+          signal = ctx.signal;
+          return forever();
+        }
+      }
+      class Quick extends Job {
+        handle() {}
+      }
+      const conveyor = h.conveyor([Hangs, Quick]);
+      const hangs = await conveyor.dispatch(new Hangs());
+      const quick = await conveyor.dispatch(new Quick());
+      const worker = h.worker(conveyor, { concurrency: 1 });
+      const processing = eventFor(worker, 'processing', hangs.id);
+      await worker.start();
+      await processing;
+      const cancelled = eventFor(worker, 'cancelled', hangs.id);
+      const quickDone = eventFor(worker, 'completed', quick.id);
+      expect(await hangs.cancel()).toBe('processing');
+      await cancelled;
+      expect(signal!.aborted).toBe(true);
+      expect(signal!.reason).toBeInstanceOf(AttemptAbortedError);
+      expect(await hangs.status()).toBe('cancelled');
+      await quickDone;
+      await expect(hangs.wait()).rejects.toThrow(/cancelled/);
+    });
+
+    it('stores progress from ctx.progress(), readable through the handle, and emits it', async () => {
+      const gate = deferred();
+      class Steps extends Job {
+        async handle(ctx: JobContext) {
+          await ctx.progress(50);
+          await gate.promise;
+          await ctx.progress({ step: 'upload', done: 3, of: 4 });
+        }
+      }
+      const conveyor = h.conveyor([Steps]);
+      const job = await conveyor.dispatch(new Steps());
+      expect(await job.progress()).toBeNull();
+      const worker = h.worker(conveyor);
+      const first = eventFor(worker, 'progress', job.id);
+      const onConveyor = eventFor(conveyor, 'progress', job.id);
+      await worker.start();
+      expect((await first)[1]).toBe(50);
+      expect((await onConveyor)[1]).toBe(50);
+      expect(await job.progress()).toBe(50);
+      const completed = eventFor(worker, 'completed', job.id);
+      gate.resolve();
+      await completed;
+      expect(await job.progress()).toEqual({ step: 'upload', done: 3, of: 4 });
+    });
+
+    it('close() waits for running jobs to finish', async () => {
+      const gate = deferred();
+      class Slow extends Job<string> {
+        async handle() {
+          await gate.promise;
+          return 'finished';
+        }
+      }
+      class Later extends Job {
+        handle() {}
+      }
+      const conveyor = h.conveyor([Slow, Later]);
+      const job = await conveyor.dispatch(new Slow());
+      const worker = h.worker(conveyor, { concurrency: 2 });
+      const processing = eventFor(worker, 'processing', job.id);
+      await worker.start();
+      await processing;
+      const closing = worker.close();
+      const later = await conveyor.dispatch(new Later());
+      expect(await hasSettled(closing)).toBe(false);
+      gate.resolve();
+      await within(closing, 'close()');
+      expect(await job.status()).toBe('completed');
+      expect(await job.result()).toBe('finished');
+      expect(await later.status()).toBe('pending'); // no new job was taken once closing began
+      expect(h.clock.pendingTimers).toBe(0);
+      await worker.close(); // idempotent
+    });
+
+    it('close({ timeout }) aborts jobs still running after the grace period and puts them back, attempt not counted', async () => {
+      let signal: AbortSignal | undefined;
+      class Hangs extends Job {
+        static maxAttempts = 1;
+        handle(ctx: JobContext) {
+          signal = ctx.signal;
+          return forever();
+        }
+      }
+      const conveyor = h.conveyor([Hangs]);
+      const job = await conveyor.dispatch(new Hangs());
+      const worker = h.worker(conveyor);
+      const processing = eventFor(worker, 'processing', job.id);
+      await worker.start();
+      await processing;
+      const released = eventFor(worker, 'released', job.id);
+      const closing = worker.close({ timeout: '20s' });
+      await h.clock.advance(20 * SECOND - 1);
+      expect(await hasSettled(closing)).toBe(false);
+      expect(signal!.aborted).toBe(false);
+      await h.clock.advance(1);
+      await within(closing, 'close()');
+      await released;
+      expect(signal!.aborted).toBe(true);
+      expect((signal!.reason as AttemptAbortedError).reason).toBe('shutdown');
+      expect(await recordOf(h.driver, job.id)).toMatchObject({ state: 'pending', attempts: 0, errors: [] });
+      expect(h.clock.pendingTimers).toBe(0);
+
+      // Another worker picks it up with its single attempt intact.
+      const next = h.worker(conveyor);
+      const run = next.runOnce();
+      await nextEvent(next, 'processing');
+      expect(await recordOf(h.driver, job.id)).toMatchObject({ state: 'processing', attempts: 1 });
+      await next.close({ timeout: 0 });
+      expect(await run).toBe(1);
+    });
+  });
+}
