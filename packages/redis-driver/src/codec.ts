@@ -1,0 +1,161 @@
+import type {
+  BatchChange,
+  BatchRecord,
+  JobErrorRecord,
+  JobRecord,
+  JobState,
+  NewJob,
+  ReservedJob,
+} from '@conveyor/core/driver';
+import type { ScriptArg } from './scripts.js';
+
+/** A stored job hash as a plain object (field -> value). */
+export type Hash = Record<string, string>;
+
+/** A job record as read from Redis, with its queue-local insertion number (for merging lists). */
+export type StoredJob = JobRecord & { seq: number };
+
+/** `HGETALL` as a script returns it (a flat field/value array) to an object. */
+export function toHash(flat: unknown): Hash {
+  const hash: Hash = {};
+  if (!Array.isArray(flat)) return hash;
+  for (let i = 0; i + 1 < flat.length; i += 2) hash[String(flat[i])] = String(flat[i + 1]);
+  return hash;
+}
+
+const int = (value: string | undefined): number | null => {
+  if (value === undefined || value === '') return null;
+  const n = Number(value);
+  return Number.isFinite(n) ? n : null;
+};
+
+function parseErrors(value: string | undefined): JobErrorRecord[] {
+  if (!value) return [];
+  try {
+    const parsed: unknown = JSON.parse(value);
+    return Array.isArray(parsed) ? (parsed as JobErrorRecord[]) : [];
+  } catch (error) {
+    // a corrupt history must not stop the job from being handed out; core sees the note and the rest
+    return [
+      { name: 'CorruptRecord', message: `error history does not parse: ${String(error)}`, attempt: 0, at: 0 },
+    ];
+  }
+}
+
+/**
+ * A job hash to a record. Never throws: a corrupt or partial hash becomes a record with whatever fields exist
+ * (missing strings empty, numbers 0 or null), so core can fail that job with a parse error and go on.
+ */
+export function parseJob(h: Hash): StoredJob {
+  return {
+    id: h.id ?? '',
+    name: h.name ?? '',
+    queue: h.queue ?? '',
+    payload: h.payload ?? '',
+    options: h.options ?? '',
+    state: (h.state ?? 'failed') as JobState,
+    priority: int(h.priority) ?? 2,
+    attempts: int(h.attempts) ?? 0,
+    maxAttempts: int(h.maxAttempts) ?? 1,
+    createdAt: int(h.createdAt) ?? 0,
+    availableAt: int(h.availableAt) ?? 0,
+    startedAt: int(h.startedAt),
+    finishedAt: int(h.finishedAt),
+    progress: h.progress ?? null,
+    result: h.result ?? null,
+    errors: parseErrors(h.errors),
+    batchId: h.batchId ?? null,
+    chainId: h.chainId ?? null,
+    chainIndex: int(h.chainIndex),
+    uniqueKey: h.uniqueKey ?? null,
+    workerId: h.workerId ?? null,
+    leaseExpiresAt: int(h.leaseExpiresAt),
+    cancelRequested: h.cancelRequested === '1',
+    seq: int(h.seq) ?? 0,
+  };
+}
+
+/** The public record: the internal `seq` removed. */
+export function publicJob(job: StoredJob): JobRecord {
+  const { seq: _seq, ...record } = job;
+  return record;
+}
+
+export function parseReserved(flat: unknown): ReservedJob {
+  const hash = toHash(flat);
+  return { ...publicJob(parseJob(hash)), token: hash.token ?? '' };
+}
+
+/** The 12 push fields of a job (see push.lua). */
+export function jobArgs(job: NewJob, out: ScriptArg[]): void {
+  out.push(
+    job.id,
+    job.name,
+    job.queue,
+    job.payload,
+    job.options,
+    job.priority,
+    job.maxAttempts,
+    job.delayMs,
+    job.unique?.key ?? '',
+    job.unique?.ttlMs ?? '',
+    job.unique?.until ?? '',
+    job.batchId ?? '',
+  );
+}
+
+/** A NewJob kept for later (chain link, callback) as JSON, decoded by Lua when it is enqueued. */
+export const jobJson = (job: NewJob): string => JSON.stringify(job);
+
+const BATCH_FIELDS = [
+  'id',
+  'options',
+  'allowFailures',
+  'total',
+  'processed',
+  'failed',
+  'cancelled',
+  'cancelledAt',
+  'createdAt',
+  'finishedAt',
+  'thenFired',
+  'catchFired',
+  'finallyFired',
+] as const;
+
+/** A batch view from a script: [fields in BATCH_FIELDS order, failed ids, crossed flags]. */
+export function parseBatchView(view: unknown): BatchChange | null {
+  if (!Array.isArray(view)) return null;
+  const [fields, failedIds, crossed] = view as [Array<string | null>, string[], string[]];
+  return {
+    batch: parseBatch(fields, failedIds),
+    // biome-ignore lint/suspicious/noThenProperty: `then` is the batch threshold named by the driver contract
+    crossed: { then: crossed[0] === '1', catch: crossed[1] === '1', finally: crossed[2] === '1' },
+  };
+}
+
+/** Field values in BATCH_FIELDS order (as HMGET gives them) and the failed member ids. */
+export function parseBatch(fields: Array<string | null>, failedIds: string[]): BatchRecord {
+  const f = Object.fromEntries(BATCH_FIELDS.map((name, i) => [name, fields[i] ?? undefined])) as Record<
+    (typeof BATCH_FIELDS)[number],
+    string | undefined
+  >;
+  return {
+    id: f.id ?? '',
+    options: f.options ?? '',
+    allowFailures: f.allowFailures === '1',
+    total: int(f.total) ?? 0,
+    processed: int(f.processed) ?? 0,
+    failed: int(f.failed) ?? 0,
+    cancelled: int(f.cancelled) ?? 0,
+    cancelledAt: int(f.cancelledAt),
+    createdAt: int(f.createdAt) ?? 0,
+    finishedAt: int(f.finishedAt),
+    thenFired: f.thenFired === '1',
+    catchFired: f.catchFired === '1',
+    finallyFired: f.finallyFired === '1',
+    failedJobIds: [...failedIds].sort(),
+  };
+}
+
+export { BATCH_FIELDS };

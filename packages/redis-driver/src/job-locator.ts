@@ -1,0 +1,68 @@
+import type { Redis } from 'ioredis';
+import type { Keys } from './keys.js';
+
+/** How many job id -> queue entries a driver remembers. */
+const CACHE_LIMIT = 100_000;
+
+/**
+ * Finds the queue of a job from its id alone (`get`, `cancel`, `settle`, ...): job hashes live under their
+ * queue's hash tag, and ids carry no queue. Jobs this process pushed or reserved are remembered; any other id
+ * is looked up in every registered queue in one pipelined round trip (a job id never changes queue).
+ */
+export class JobLocator {
+  readonly #keys: Keys;
+  readonly #cache = new Map<string, string>();
+
+  constructor(keys: Keys) {
+    this.#keys = keys;
+  }
+
+  remember(id: string, queue: string): void {
+    if (this.#cache.size >= CACHE_LIMIT) {
+      // drop the oldest quarter (Map keeps insertion order)
+      let drop = CACHE_LIMIT / 4;
+      for (const key of this.#cache.keys()) {
+        this.#cache.delete(key);
+        if (--drop === 0) break;
+      }
+    }
+    this.#cache.set(id, queue);
+  }
+
+  forget(id: string): void {
+    this.#cache.delete(id);
+  }
+
+  cached(id: string): string | undefined {
+    return this.#cache.get(id);
+  }
+
+  /** The queue of each id that exists (ids not found are absent from the map). */
+  async locate(redis: Redis, ids: string[]): Promise<Map<string, string>> {
+    const found = new Map<string, string>();
+    const unknown: string[] = [];
+    for (const id of ids) {
+      const queue = this.#cache.get(id);
+      if (queue === undefined) unknown.push(id);
+      else found.set(id, queue);
+    }
+    if (unknown.length === 0) return found;
+    const queues = await redis.smembers(this.#keys.queues);
+    if (queues.length === 0) return found;
+    const pipeline = redis.pipeline();
+    for (const id of unknown) for (const queue of queues) pipeline.exists(this.#keys.job(queue, id));
+    const replies = (await pipeline.exec()) ?? [];
+    let i = 0;
+    for (const id of unknown) {
+      for (const queue of queues) {
+        const [error, exists] = replies[i++] ?? [null, 0];
+        if (error) throw error;
+        if (exists === 1) {
+          found.set(id, queue);
+          this.remember(id, queue);
+        }
+      }
+    }
+    return found;
+  }
+}

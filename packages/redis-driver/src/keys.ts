@@ -1,0 +1,153 @@
+/**
+ * Every Redis key and channel name the driver uses, built here and nowhere else. The Lua side gets the same
+ * names from `luaKeyFunctions()`, which renders this module's layout as Lua functions, so a key's spelling
+ * lives in one place.
+ *
+ * Layout (prefix `P`, queue `q`; see docs/redis-keys.md):
+ * - queue keys share the hash tag `{q}`: `P:{q}:ready`, `P:{q}:job:<id>`, ...
+ * - keys that are not about one queue (batches, chains, uniqueness and overlap locks, rate limits, schedules,
+ *   the queue registry) share the tag `{P}`: `P:{P}:batch:<id>`, ...
+ * With `hashTag: 'prefix'` every key (queue keys too) uses `{P}`, so every script stays in one slot on a Cluster.
+ */
+
+/** Per-queue keys, by their suffix. Each state has one index: a sorted set. */
+export const QUEUE_KEY = {
+  /** Pending jobs: score = (4 - priority) * 2^43 + availableAt, member = 16-digit seq + job id. */
+  ready: 'ready',
+  /** Delayed jobs (initial delay or release): score = availableAt. */
+  delayed: 'delayed',
+  /** Jobs waiting out a retry backoff: score = availableAt. */
+  retrying: 'retrying',
+  /** Processing jobs: score = leaseExpiresAt. */
+  active: 'active',
+  /** Finished jobs, score = finishedAt. */
+  completed: 'completed',
+  failed: 'failed',
+  cancelled: 'cancelled',
+  /** Every stored job of the queue: score = createdAt, member = 16-digit seq + job id, for `list`. */
+  jobs: 'jobs',
+  /** A list holding at most one element: pushed when work may be ready, popped by a blocked `waitForWork`. */
+  marker: 'marker',
+  /** Insertion counter. */
+  seq: 'seq',
+} as const;
+
+export type QueueKeyKind = keyof typeof QUEUE_KEY;
+
+/** How keys are grouped into Cluster hash slots. */
+export type HashTagMode = 'queue' | 'prefix';
+
+const HOLE = '\u0000';
+
+export class Keys {
+  readonly prefix: string;
+  readonly mode: HashTagMode;
+  /** Pub/sub channel of every `DriverEvent`. */
+  readonly events: string;
+  /** Set of every queue name that ever held a job. */
+  readonly queues: string;
+  /** Set of schedule names. */
+  readonly schedules: string;
+  readonly #shared: string;
+
+  constructor(prefix: string, mode: HashTagMode = 'queue') {
+    this.prefix = prefix;
+    this.mode = mode;
+    this.#shared = `${prefix}:{${prefix}}:`;
+    this.events = `${prefix}:events`;
+    this.queues = `${this.#shared}queues`;
+    this.schedules = `${this.#shared}schedules`;
+  }
+
+  /** The common start of every key of `queue`, e.g. `conveyor:{emails}:`. */
+  queueBase(queue: string): string {
+    return this.mode === 'queue' ? `${this.prefix}:{${queue}}:` : `${this.#shared}q:${queue}:`;
+  }
+
+  queue(queue: string, kind: QueueKeyKind): string {
+    return this.queueBase(queue) + QUEUE_KEY[kind];
+  }
+
+  /** The hash of one job, under its queue's tag. */
+  job(queue: string, id: string): string {
+    return `${this.queueBase(queue)}job:${id}`;
+  }
+
+  /** Batch hash: counts, flags, callbacks (NewJob JSON arrays). */
+  batch(id: string): string {
+    return `${this.#shared}batch:${id}`;
+  }
+  /** Hash jobId -> c | f | x: the final outcome of each member, so a member counts once. */
+  batchOutcomes(id: string): string {
+    return `${this.batch(id)}:outcomes`;
+  }
+  /** Hash jobId -> queue of members not finished yet (what a batch cancellation visits). */
+  batchMembers(id: string): string {
+    return `${this.batch(id)}:members`;
+  }
+  /** Set of failed member ids. */
+  batchFailed(id: string): string {
+    return `${this.batch(id)}:failed`;
+  }
+  /** Chain hash: state, position, batch, options, catch (NewJob JSON array). */
+  chain(id: string): string {
+    return `${this.#shared}chain:${id}`;
+  }
+  /** List of every link as NewJob JSON, in order. */
+  chainLinks(id: string): string {
+    return `${this.chain(id)}:links`;
+  }
+  /** Uniqueness lock of a job: `expiresAt|owner` (expiresAt 0: none). */
+  unique(key: string): string {
+    return `${this.#shared}unique:${key}`;
+  }
+  /** Overlap lock (`acquireLock`), same value format as `unique`. */
+  lock(key: string): string {
+    return `${this.#shared}lock:${key}`;
+  }
+  /** Hit counter of one fixed rate-limit window. */
+  rate(key: string, window: number): string {
+    return `${this.#shared}rate:${key}:${window}`;
+  }
+  /** Schedule hash: name, definition, paused, nextRunAt, lastRunAt. */
+  schedule(name: string): string {
+    return `${this.#shared}schedule:${name}`;
+  }
+
+  /** Pattern matching every key of this prefix (tests and cleanup). */
+  get pattern(): string {
+    return `${this.prefix}:*`;
+  }
+
+  /** Lua functions building the same names, prepended to every script. */
+  luaKeyFunctions(): string {
+    const split = (full: string): string => {
+      const [left, right] = full.split(HOLE) as [string, string];
+      return `${lua(left)} .. x .. ${lua(right)}`;
+    };
+    const lines = [
+      `local function K_queue(q, kind) return ${split(this.queueBase(HOLE)).replace(' .. x .. ', ' .. q .. ')} .. kind end`,
+      `local function K_job(q, id) return ${split(this.job(HOLE, '')).replace(' .. x .. ', ' .. q .. ')} .. id end`,
+      `local function K_batch(x) return ${split(this.batch(HOLE))} end`,
+      `local function K_batch_outcomes(x) return ${split(this.batchOutcomes(HOLE))} end`,
+      `local function K_batch_members(x) return ${split(this.batchMembers(HOLE))} end`,
+      `local function K_batch_failed(x) return ${split(this.batchFailed(HOLE))} end`,
+      `local function K_chain(x) return ${split(this.chain(HOLE))} end`,
+      `local function K_chain_links(x) return ${split(this.chainLinks(HOLE))} end`,
+      `local function K_unique(x) return ${split(this.unique(HOLE))} end`,
+      `local K_QUEUES = ${lua(this.queues)}`,
+      `local K_EVENTS = ${lua(this.events)}`,
+    ];
+    return `${lines.join('\n')}\n`;
+  }
+}
+
+/** A Lua string literal for any JS string (decimal escapes for everything outside printable ASCII). */
+function lua(value: string): string {
+  let out = '"';
+  for (const byte of Buffer.from(value, 'utf8')) {
+    if (byte >= 0x20 && byte < 0x7f && byte !== 0x22 && byte !== 0x5c) out += String.fromCharCode(byte);
+    else out += `\\${byte.toString().padStart(3, '0')}`;
+  }
+  return `${out}"`;
+}

@@ -1,0 +1,478 @@
+import type {
+  BatchChange,
+  BatchRecord,
+  CancelResult,
+  ChainRecord,
+  CleanRequest,
+  Driver,
+  DriverEvent,
+  JobRecord,
+  JobState,
+  Lease,
+  ListFilter,
+  NewJob,
+  PushInput,
+  PushResult,
+  RateLimitResult,
+  ReservedJob,
+  ReserveRequest,
+  ReserveResult,
+  RetryFailedSelector,
+  ScheduleRecord,
+  SettleRequest,
+  SettleResult,
+  StateCounts,
+  Unsubscribe,
+} from '@conveyor/core/driver';
+import type { Redis, RedisOptions } from 'ioredis';
+import { jobJson, parseBatchView, parseReserved } from './codec.js';
+import { type Connections, closeConnection, openConnections } from './connections.js';
+import { byQueue, type DriverContext } from './context.js';
+import { closedError, toDriverError } from './errors.js';
+import { JobLocator } from './job-locator.js';
+import { type HashTagMode, Keys } from './keys.js';
+import { parsePushReply, pushCall } from './push-call.js';
+import * as reads from './reads.js';
+import * as schedules from './schedules.js';
+import { type ScriptCall, Scripts } from './scripts.js';
+import { settleCall } from './settle-call.js';
+import { Subscriber } from './subscriber.js';
+import { WorkWaiter } from './work-waiter.js';
+
+export interface RedisDriverOptions {
+  /** Where Redis is. Default: `process.env.REDIS_URL`, else `redis://127.0.0.1:6379`. Ignored with `connection`. */
+  url?: string;
+  /**
+   * A connection you own: the driver runs its commands on it, duplicates it for blocking waits and events,
+   * and never closes it (it closes only the duplicates). Default: the driver opens its own from `url`.
+   */
+  connection?: Redis;
+  /** ioredis options for the connection the driver opens, over `DEFAULT_REDIS_OPTIONS`. Default: none. */
+  redisOptions?: RedisOptions;
+  /** First part of every key and of the events channel. Default: `conveyor`. */
+  prefix?: string;
+  /**
+   * Hash-tag grouping of keys (see docs/redis-keys.md). `queue`: every key of a queue shares `{queue}`;
+   * `prefix`: every key shares `{prefix}`, so every script is single-slot on Redis Cluster. Default: `queue`.
+   */
+  hashTag?: HashTagMode;
+}
+
+/** Redis storage for Conveyor: one Lua script per transition, many jobs per round trip. */
+export class RedisDriver implements Driver {
+  readonly name = 'redis';
+  readonly keys: Keys;
+  readonly #connections: Connections;
+  readonly #ctx: DriverContext;
+  readonly #waiter: WorkWaiter;
+  readonly #subscriber: Subscriber;
+  #closing: Promise<void> | undefined;
+
+  constructor(options: RedisDriverOptions = {}) {
+    this.keys = new Keys(options.prefix ?? 'conveyor', options.hashTag ?? 'queue');
+    this.#connections = openConnections(options);
+    const scripts = new Scripts(this.keys);
+    this.#ctx = {
+      redis: this.#connections.main,
+      keys: this.keys,
+      scripts,
+      locator: new JobLocator(this.keys),
+    };
+    this.#waiter = new WorkWaiter(
+      () => this.#connections.duplicate(),
+      (marker) => void this.redis.lpush(marker, '1').catch(() => {}),
+    );
+    this.#subscriber = new Subscriber(() => this.#connections.duplicate(), this.keys.events);
+  }
+
+  /** The connection commands run on (the caller's when one was given). */
+  get redis(): Redis {
+    return this.#connections.main;
+  }
+
+  async push(input: PushInput, now: number): Promise<PushResult> {
+    return this.#guard('push', async () => {
+      const batch = input.batch ? { mode: 'create' as const, record: input.batch } : null;
+      const result = await this.#push(input, now, batch);
+      return result ?? { jobs: [], chains: [] };
+    });
+  }
+
+  async addToBatch(
+    batchId: string,
+    input: Omit<PushInput, 'batch'>,
+    now: number,
+  ): Promise<PushResult | null> {
+    return this.#guard('addToBatch', () => this.#push(input, now, { mode: 'add', id: batchId }));
+  }
+
+  async #push(
+    input: Omit<PushInput, 'batch'>,
+    now: number,
+    batch: Parameters<typeof pushCall>[3],
+  ): Promise<PushResult | null> {
+    const reply = await this.#run(pushCall(this.keys, input, now, batch));
+    const result = parsePushReply(reply, input);
+    if (result) {
+      const locator = this.#ctx.locator;
+      for (const [i, job] of (input.jobs ?? []).entries()) {
+        if (result.jobs[i]?.outcome === 'added') locator.remember(job.id, job.queue);
+      }
+      for (const [i, chain] of (input.chains ?? []).entries()) {
+        const first = chain.links[0];
+        if (first && result.chains[i]?.outcome === 'added') locator.remember(first.id, first.queue);
+      }
+    }
+    return result;
+  }
+
+  async reserve(request: ReserveRequest): Promise<ReserveResult> {
+    return this.#guard('reserve', async () => {
+      if (request.queues.length === 0) return { jobs: [], nextAvailableAt: null };
+      const keys: string[] = [];
+      for (const q of request.queues) {
+        keys.push(
+          this.keys.queue(q, 'ready'),
+          this.keys.queue(q, 'delayed'),
+          this.keys.queue(q, 'retrying'),
+          this.keys.queue(q, 'active'),
+        );
+      }
+      const reply = (await this.#run({
+        name: 'reserve',
+        keys,
+        args: [
+          request.now,
+          Math.max(0, request.max),
+          request.leaseMs,
+          request.workerId,
+          request.token,
+          ...request.queues,
+        ],
+      })) as unknown[];
+      const jobs = this.#reserved(reply.slice(1));
+      return { jobs, nextAvailableAt: reply[0] === '' ? null : Number(reply[0]) };
+    });
+  }
+
+  waitForWork(queues: string[], timeoutMs: number, signal: AbortSignal): Promise<void> {
+    if (this.#closing) return Promise.resolve();
+    return this.#waiter.wait(
+      queues.map((q) => this.keys.queue(q, 'marker')),
+      timeoutMs,
+      signal,
+    );
+  }
+
+  async extendLeases(leases: Lease[], leaseMs: number, now: number): Promise<string[]> {
+    return this.#guard('extendLeases', async () => {
+      if (leases.length === 0) return [];
+      const located = await this.#ctx.locator.locate(
+        this.redis,
+        leases.map((l) => l.jobId),
+      );
+      const lost = leases.filter((l) => !located.has(l.jobId)).map((l) => l.jobId);
+      const tokens = new Map(leases.map((l) => [l.jobId, l.token]));
+      const calls: ScriptCall[] = [];
+      for (const [queue, ids] of byQueue(
+        leases.map((l) => l.jobId),
+        located,
+      )) {
+        const args: Array<string | number> = [queue, now + leaseMs];
+        for (const id of ids) args.push(id, tokens.get(id)!);
+        calls.push({ name: 'extend-leases', keys: [this.keys.queue(queue, 'active')], args });
+      }
+      for (const { error, value } of await this.#ctx.scripts.runMany(this.redis, calls)) {
+        if (error) throw error;
+        lost.push(...(value as string[]));
+      }
+      return lost;
+    });
+  }
+
+  async settle(requests: SettleRequest[], now: number): Promise<SettleResult[]> {
+    return this.#guard('settle', async () => {
+      if (requests.length === 0) return [];
+      const located = await this.#ctx.locator.locate(
+        this.redis,
+        requests.map((r) => r.jobId),
+      );
+      const results: SettleResult[] = requests.map(() => ({ ok: false }));
+      const calls: ScriptCall[] = [];
+      const positions: number[] = [];
+      requests.forEach((request, i) => {
+        const queue = located.get(request.jobId);
+        if (queue === undefined) return;
+        calls.push(settleCall(this.keys.job(queue, request.jobId), request, now));
+        positions.push(i);
+      });
+      const replies = await this.#ctx.scripts.runMany(this.redis, calls);
+      replies.forEach(({ error, value }, j) => {
+        if (error) throw error;
+        const reply = value as [number, JobState?, unknown?];
+        if (reply[0] === 1) {
+          results[positions[j]!] = { ok: true, state: reply[1]!, batch: parseBatchView(reply[2]) };
+        }
+      });
+      return results;
+    });
+  }
+
+  async recoverStalled(
+    queues: string[],
+    now: number,
+    leaseMs: number,
+    token: string,
+    max: number,
+  ): Promise<ReservedJob[]> {
+    return this.#guard('recoverStalled', async () => {
+      if (queues.length === 0 || max <= 0) return [];
+      const reply = (await this.#run({
+        name: 'recover-stalled',
+        keys: queues.map((q) => this.keys.queue(q, 'active')),
+        args: [now, leaseMs, token, max, ...queues],
+      })) as unknown[];
+      return this.#reserved(reply);
+    });
+  }
+
+  async cancel(jobId: string, now: number): Promise<CancelResult | null> {
+    return this.#guard('cancel', async () => {
+      const queue = (await this.#ctx.locator.locate(this.redis, [jobId])).get(jobId);
+      if (queue === undefined) return null;
+      const [state, view] = (await this.#run({
+        name: 'cancel',
+        keys: [this.keys.job(queue, jobId)],
+        args: [jobId, now],
+      })) as [JobState | null, unknown];
+      if (!state) return null;
+      return { state, batch: parseBatchView(view) };
+    });
+  }
+
+  async setProgress(lease: Lease, progress: string, _now: number): Promise<boolean> {
+    return this.#guard('setProgress', async () => {
+      const queue = (await this.#ctx.locator.locate(this.redis, [lease.jobId])).get(lease.jobId);
+      if (queue === undefined) return false;
+      const stored = await this.#run({
+        name: 'set-progress',
+        keys: [this.keys.job(queue, lease.jobId)],
+        args: [lease.jobId, lease.token, progress],
+      });
+      return stored === 1;
+    });
+  }
+
+  get(jobId: string): Promise<JobRecord | null> {
+    return this.#guard('get', () => reads.getJob(this.#ctx, jobId));
+  }
+
+  list(filter: ListFilter): Promise<JobRecord[]> {
+    return this.#guard('list', () => reads.listJobs(this.#ctx, filter));
+  }
+
+  counts(queue?: string): Promise<StateCounts> {
+    return this.#guard('counts', () => reads.countJobs(this.#ctx, queue));
+  }
+
+  queues(): Promise<string[]> {
+    return this.#guard('queues', () => reads.queues(this.#ctx));
+  }
+
+  getBatch(batchId: string): Promise<BatchRecord | null> {
+    return this.#guard('getBatch', () => reads.getBatch(this.#ctx, batchId));
+  }
+
+  async cancelBatch(batchId: string, now: number): Promise<BatchChange | null> {
+    return this.#guard('cancelBatch', async () =>
+      parseBatchView(
+        await this.#run({ name: 'cancel-batch', keys: [this.keys.batch(batchId)], args: [batchId, now] }),
+      ),
+    );
+  }
+
+  getChain(chainId: string): Promise<ChainRecord | null> {
+    return this.#guard('getChain', () => reads.getChain(this.#ctx, chainId));
+  }
+
+  async extendChain(
+    chainId: string,
+    links: NewJob[],
+    position: 'append' | 'prepend',
+    _now: number,
+  ): Promise<boolean> {
+    return this.#guard('extendChain', async () => {
+      if (links.length === 0) return (await reads.getChain(this.#ctx, chainId))?.state === 'running';
+      const added = await this.#run({
+        name: 'extend-chain',
+        keys: [this.keys.chain(chainId), this.keys.chainLinks(chainId)],
+        args: [position, ...links.map(jobJson)],
+      });
+      return added === 1;
+    });
+  }
+
+  async retryFailed(selector: RetryFailedSelector, now: number): Promise<string[]> {
+    return this.#guard('retryFailed', async () => {
+      const moved: string[] = [];
+      if (selector.ids) {
+        const located = await this.#ctx.locator.locate(this.redis, selector.ids);
+        const calls: ScriptCall[] = [];
+        for (const [queue, ids] of byQueue(selector.ids, located)) {
+          calls.push({
+            name: 'retry-failed',
+            keys: [this.keys.queue(queue, 'failed')],
+            args: [queue, now, 'ids', ...ids],
+          });
+        }
+        for (const { error, value } of await this.#ctx.scripts.runMany(this.redis, calls)) {
+          if (error) throw error;
+          moved.push(...(value as string[]));
+        }
+        return moved;
+      }
+      const targets = selector.queue !== undefined ? [selector.queue] : await reads.queues(this.#ctx);
+      const BATCH = 1_000;
+      for (const queue of targets) {
+        for (;;) {
+          const ids = (await this.#run({
+            name: 'retry-failed',
+            keys: [this.keys.queue(queue, 'failed')],
+            args: [queue, now, 'all', BATCH],
+          })) as string[];
+          moved.push(...ids);
+          if (ids.length < BATCH) break;
+        }
+      }
+      return moved;
+    });
+  }
+
+  async remove(jobIds: string[]): Promise<number> {
+    return this.#guard('remove', async () => {
+      const located = await this.#ctx.locator.locate(this.redis, jobIds);
+      const calls: ScriptCall[] = [...byQueue(jobIds, located)].map(([queue, ids]) => ({
+        name: 'remove',
+        keys: [this.keys.queue(queue, 'jobs')],
+        args: [queue, ...ids],
+      }));
+      let removed = 0;
+      for (const { error, value } of await this.#ctx.scripts.runMany(this.redis, calls)) {
+        if (error) throw error;
+        removed += Number(value);
+      }
+      return removed;
+    });
+  }
+
+  async clean(request: CleanRequest): Promise<number> {
+    return this.#guard('clean', async () => {
+      const removed = await this.#run({
+        name: 'clean',
+        keys: [this.keys.queue(request.queue, request.state), this.keys.queue(request.queue, 'jobs')],
+        args: [request.queue, request.finishedBefore, Math.max(0, request.keep), Math.max(0, request.limit)],
+      });
+      return Number(removed);
+    });
+  }
+
+  async acquireLock(key: string, owner: string, ttlMs: number | null, now: number): Promise<boolean> {
+    return this.#guard('acquireLock', async () => {
+      const taken = await this.#run({
+        name: 'acquire-lock',
+        keys: [this.keys.lock(key)],
+        args: [owner, ttlMs ?? '', now],
+      });
+      return taken === 1;
+    });
+  }
+
+  async releaseLock(key: string, owner: string): Promise<boolean> {
+    return this.#guard('releaseLock', async () => {
+      const released = await this.#run({ name: 'release-lock', keys: [this.keys.lock(key)], args: [owner] });
+      return released === 1;
+    });
+  }
+
+  async hitRateLimit(key: string, limit: number, windowMs: number, now: number): Promise<RateLimitResult> {
+    return this.#guard('hitRateLimit', async () => {
+      const window = Math.floor(now / windowMs);
+      const [allowed, count] = (await this.#run({
+        name: 'hit-rate-limit',
+        keys: [this.keys.rate(key, window)],
+        args: [limit, windowMs],
+      })) as [number, number];
+      return allowed === 1
+        ? { allowed: true, count, retryAt: null }
+        : { allowed: false, count, retryAt: (window + 1) * windowMs };
+    });
+  }
+
+  saveSchedule(schedule: ScheduleRecord): Promise<void> {
+    return this.#guard('saveSchedule', () => schedules.saveSchedule(this.#ctx, schedule));
+  }
+
+  listSchedules(): Promise<ScheduleRecord[]> {
+    return this.#guard('listSchedules', () => schedules.listSchedules(this.#ctx));
+  }
+
+  removeSchedule(name: string): Promise<boolean> {
+    return this.#guard('removeSchedule', () => schedules.removeSchedule(this.#ctx, name));
+  }
+
+  claimOccurrence(name: string, at: number, nextRunAt: number | null): Promise<boolean> {
+    return this.#guard('claimOccurrence', () => schedules.claimOccurrence(this.#ctx, name, at, nextRunAt));
+  }
+
+  subscribe(listener: (event: DriverEvent) => void): Promise<Unsubscribe> {
+    return this.#guard('subscribe', () => this.#subscriber.subscribe(listener));
+  }
+
+  /**
+   * Deletes every key of this driver's prefix (SCAN + UNLINK). For tests and teardown: it removes all jobs,
+   * batches, chains, locks and schedules stored under the prefix. Returns how many keys were deleted.
+   */
+  async purge(): Promise<number> {
+    return this.#guard('purge', async () => {
+      let cursor = '0';
+      let deleted = 0;
+      do {
+        const [next, found] = await this.redis.scan(cursor, 'MATCH', this.keys.pattern, 'COUNT', 1_000);
+        cursor = next;
+        if (found.length > 0) deleted += await this.redis.unlink(...found);
+      } while (cursor !== '0');
+      return deleted;
+    });
+  }
+
+  /** Releases every connection the driver opened (never a caller's), resolves pending waits. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#waiter.close();
+      await this.#subscriber.close();
+      if (this.#connections.owned) await closeConnection(this.#connections.main);
+    })();
+    return this.#closing;
+  }
+
+  #reserved(flats: unknown[]): ReservedJob[] {
+    return flats.map((flat) => {
+      const job = parseReserved(flat);
+      this.#ctx.locator.remember(job.id, job.queue);
+      return job;
+    });
+  }
+
+  #run(call: ScriptCall): Promise<unknown> {
+    return this.#ctx.scripts.run(this.redis, call);
+  }
+
+  async #guard<T>(operation: string, body: () => Promise<T>): Promise<T> {
+    if (this.#closing) throw closedError(operation);
+    try {
+      return await body();
+    } catch (error) {
+      throw toDriverError(error, operation, this.#connections.target);
+    }
+  }
+}

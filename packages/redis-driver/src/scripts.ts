@@ -1,0 +1,143 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import type { ChainableCommander, Redis } from 'ioredis';
+import type { Keys } from './keys.js';
+
+/** One Lua script per transition, each in `src/lua/<name>.lua`. */
+export const SCRIPT_NAMES = [
+  'push',
+  'reserve',
+  'settle',
+  'extend-leases',
+  'recover-stalled',
+  'cancel',
+  'set-progress',
+  'retry-failed',
+  'remove',
+  'clean',
+  'list',
+  'cancel-batch',
+  'extend-chain',
+  'acquire-lock',
+  'release-lock',
+  'hit-rate-limit',
+  'claim-occurrence',
+] as const;
+
+export type ScriptName = (typeof SCRIPT_NAMES)[number];
+
+export type ScriptArg = string | number;
+
+export interface ScriptCall {
+  name: ScriptName;
+  keys: string[];
+  args: ScriptArg[];
+}
+
+interface Compiled {
+  text: string;
+  sha: string;
+}
+
+const files = new Map<string, string>();
+
+/**
+ * Reads a Lua file shipped beside this module: `./lua/` from `src` (tests, tsx) or `../src/lua/` from `dist`
+ * (the package ships `src`, so a `tsc` build needs no copy step).
+ */
+function readLua(relative: string): string {
+  const cached = files.get(relative);
+  if (cached !== undefined) return cached;
+  for (const base of ['./lua/', '../src/lua/']) {
+    const url = new URL(base + relative, import.meta.url);
+    if (existsSync(url)) {
+      const text = readFileSync(url, 'utf8');
+      files.set(relative, text);
+      return text;
+    }
+  }
+  throw new Error(`redis driver: Lua file ${relative} not found beside ${import.meta.url}`);
+}
+
+/** EVALSHA's arguments as one array (ioredis sends it as is; no spread of a 100k-argument push). */
+function evalArgs(sha: string, call: ScriptCall): ScriptArg[] {
+  const args: ScriptArg[] = [sha, call.keys.length];
+  for (const key of call.keys) args.push(key);
+  for (const arg of call.args) args.push(arg);
+  return args;
+}
+
+const isNoScript = (error: unknown): boolean =>
+  error instanceof Error && error.message.startsWith('NOSCRIPT');
+
+/**
+ * Runs scripts by EVALSHA. A script is assembled once per driver (key functions for its prefix, shared helpers,
+ * then its own body) and loaded on first NOSCRIPT, so a `SCRIPT FLUSH` or a restarted server costs one reload.
+ */
+export class Scripts {
+  readonly #keys: Keys;
+  readonly #compiled = new Map<ScriptName, Compiled>();
+  #prelude: string | undefined;
+
+  constructor(keys: Keys) {
+    this.#keys = keys;
+  }
+
+  /** The full text and SHA1 of a script. */
+  compiled(name: ScriptName): Compiled {
+    let script = this.#compiled.get(name);
+    if (!script) {
+      this.#prelude ??= this.#keys.luaKeyFunctions() + readLua('include/common.lua');
+      const text = `${this.#prelude}\n${readLua(`${name}.lua`)}`;
+      script = { text, sha: createHash('sha1').update(text).digest('hex') };
+      this.#compiled.set(name, script);
+    }
+    return script;
+  }
+
+  async run(redis: Redis, call: ScriptCall): Promise<unknown> {
+    const { sha, text } = this.compiled(call.name);
+    try {
+      return await redis.call('EVALSHA', evalArgs(sha, call));
+    } catch (error) {
+      if (!isNoScript(error)) throw error;
+      await redis.script('LOAD', text);
+      return redis.call('EVALSHA', evalArgs(sha, call));
+    }
+  }
+
+  /** Runs many calls in one pipeline (one round trip); each result or error in call order. */
+  async runMany(redis: Redis, calls: ScriptCall[]): Promise<Array<{ error: Error | null; value: unknown }>> {
+    if (calls.length === 1) {
+      try {
+        return [{ error: null, value: await this.run(redis, calls[0]!) }];
+      } catch (error) {
+        return [{ error: error as Error, value: undefined }];
+      }
+    }
+    const results = await this.#pipeline(redis, calls);
+    const missing = results.flatMap((result, i) => (isNoScript(result.error) ? [i] : []));
+    if (missing.length > 0) {
+      const names = new Set(missing.map((i) => calls[i]!.name));
+      await Promise.all([...names].map((name) => redis.script('LOAD', this.compiled(name).text)));
+      const retried = await this.#pipeline(
+        redis,
+        missing.map((i) => calls[i]!),
+      );
+      missing.forEach((index, j) => {
+        results[index] = retried[j]!;
+      });
+    }
+    return results;
+  }
+
+  async #pipeline(
+    redis: Redis,
+    calls: ScriptCall[],
+  ): Promise<Array<{ error: Error | null; value: unknown }>> {
+    const pipeline: ChainableCommander = redis.pipeline();
+    for (const call of calls) pipeline.call('EVALSHA', evalArgs(this.compiled(call.name).sha, call));
+    const replies = (await pipeline.exec()) ?? [];
+    return replies.map(([error, value]) => ({ error, value }));
+  }
+}

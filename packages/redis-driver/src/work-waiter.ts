@@ -1,0 +1,148 @@
+import type { Redis } from 'ioredis';
+
+/** How long past its own timeout a wait may run before the watchdog resolves it anyway. */
+const WATCHDOG_GRACE_MS = 1_000;
+/** After a failed blocking pop (Redis down), wait this long before resolving, so callers do not spin. */
+const ERROR_PAUSE_MS = 100;
+
+interface Waiter {
+  deadline: number;
+  finish(): void;
+}
+
+/** Every local wait on the same queues shares one blocking pop. */
+interface Group {
+  key: string;
+  markers: string[];
+  waiters: Set<Waiter>;
+  /** The connection blocked for this group, while a BLPOP is in flight. */
+  blocking: Redis | undefined;
+}
+
+/**
+ * `waitForWork`: a blocking pop (BLPOP) on the marker lists of the queues, on connections of its own.
+ *
+ * - A push, a release, a retry that is due, or a reserve that left ready jobs behind pushes a marker (a list
+ *   kept at one element), so an idle process wakes within a round trip of the push.
+ * - Local waits on the same queues share one BLPOP and all wake together; across processes one process wakes
+ *   per marker, and its reserve re-marks while work is left, so idle workers join one after another rather
+ *   than all at once.
+ * - A connection blocked in BLPOP can do nothing else, so each group blocks on its own connection, back to an
+ *   idle pool when the BLPOP returns.
+ * - Watchdog: each wait resolves after `timeoutMs` plus a grace period whatever the connection does, and at
+ *   once when its connection closes, so a reconnect never leaves a worker silently idle.
+ * - An aborted wait resolves at once; `close()` disconnects every blocking connection and resolves every wait.
+ */
+export class WorkWaiter {
+  readonly #create: () => Redis;
+  readonly #restore: (marker: string) => void;
+  readonly #idle: Redis[] = [];
+  readonly #all = new Set<Redis>();
+  readonly #groups = new Map<string, Group>();
+  #closed = false;
+
+  /** `restore` puts back a marker that was popped after every waiter of its group had left. */
+  constructor(create: () => Redis, restore: (marker: string) => void) {
+    this.#create = create;
+    this.#restore = restore;
+  }
+
+  wait(markers: string[], timeoutMs: number, signal: AbortSignal): Promise<void> {
+    if (this.#closed || signal.aborted || markers.length === 0) return Promise.resolve();
+    const key = markers.join('\u0000');
+    let group = this.#groups.get(key);
+    if (!group) {
+      group = { key, markers, waiters: new Set(), blocking: undefined };
+      this.#groups.set(key, group);
+    }
+    const owner = group;
+    const wait = Math.max(0, timeoutMs);
+
+    const done = new Promise<void>((resolve) => {
+      const waiter: Waiter = {
+        deadline: Date.now() + wait,
+        finish: () => {
+          if (!owner.waiters.delete(waiter)) return;
+          clearTimeout(watchdog);
+          signal.removeEventListener('abort', waiter.finish);
+          resolve();
+        },
+      };
+      const watchdog = setTimeout(waiter.finish, wait + WATCHDOG_GRACE_MS);
+      signal.addEventListener('abort', waiter.finish, { once: true });
+      owner.waiters.add(waiter);
+    });
+    if (!owner.blocking) this.#block(owner);
+    return done;
+  }
+
+  /** Disconnects every blocking connection at once and resolves every wait. */
+  close(): void {
+    this.#closed = true;
+    for (const group of this.#groups.values()) finishAll(group);
+    this.#groups.clear();
+    for (const connection of this.#all) connection.disconnect();
+    this.#all.clear();
+    this.#idle.length = 0;
+  }
+
+  #block(group: Group): void {
+    const connection = this.#idle.pop() ?? this.#connect();
+    group.blocking = connection;
+    const now = Date.now();
+    let soonest = Number.POSITIVE_INFINITY;
+    for (const waiter of group.waiters) soonest = Math.min(soonest, waiter.deadline - now);
+    const seconds = Math.max(1, Math.ceil(soonest)) / 1000;
+    const onClose = () => finishAll(group);
+    connection.once('close', onClose);
+
+    const settled = (popped: boolean, failed: boolean) => {
+      connection.off('close', onClose);
+      if (group.blocking === connection) group.blocking = undefined;
+      this.#release(connection);
+      if (this.#closed) return;
+      if (failed) {
+        setTimeout(() => finishAll(group), ERROR_PAUSE_MS);
+      } else if (popped) {
+        finishAll(group);
+      } else {
+        const late = Date.now() + 1;
+        for (const waiter of [...group.waiters]) if (waiter.deadline <= late) waiter.finish();
+      }
+      if (group.waiters.size > 0) {
+        if (!failed && !group.blocking) this.#block(group);
+      } else if (this.#groups.get(group.key) === group && !group.blocking) {
+        this.#groups.delete(group.key);
+      }
+    };
+
+    connection.blpop(group.markers, seconds).then(
+      (reply) => {
+        // a marker popped for nobody (every waiter aborted) goes back for other processes
+        if (reply && group.waiters.size === 0 && !this.#closed) this.#restore(reply[0]);
+        settled(reply !== null, false);
+      },
+      () => settled(false, true),
+    );
+  }
+
+  #connect(): Redis {
+    const connection = this.#create();
+    connection.on('error', () => {});
+    this.#all.add(connection);
+    return connection;
+  }
+
+  #release(connection: Redis): void {
+    if (this.#closed || !this.#all.has(connection)) return;
+    if (connection.status === 'end') {
+      this.#all.delete(connection);
+      return;
+    }
+    this.#idle.push(connection);
+  }
+}
+
+function finishAll(group: Group): void {
+  for (const waiter of [...group.waiters]) waiter.finish();
+}
