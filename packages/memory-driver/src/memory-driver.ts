@@ -1,0 +1,231 @@
+import type {
+  BatchChange,
+  BatchRecord,
+  CancelResult,
+  ChainRecord,
+  CleanRequest,
+  Driver,
+  DriverEvent,
+  JobRecord,
+  Lease,
+  ListFilter,
+  NewJob,
+  PushInput,
+  PushResult,
+  RateLimitResult,
+  ReservedJob,
+  ReserveRequest,
+  ReserveResult,
+  RetryFailedSelector,
+  ScheduleRecord,
+  SettleRequest,
+  SettleResult,
+  StateCounts,
+  Unsubscribe,
+} from '@conveyor/core/driver';
+import { batchRecord } from './batches.js';
+import { cancel, cancelBatch } from './cancel.js';
+import { chainRecord, extendChain } from './chains.js';
+import { Context } from './context.js';
+import { extendLeases, recoverStalled, reserve } from './leases.js';
+import { LockTable } from './lock-table.js';
+import { clean, remove, retryFailed } from './maintenance.js';
+import { addToBatch, assertNewIds, push } from './push.js';
+import { counts, list, queueNames } from './queries.js';
+import { RateLimiter } from './rate-limiter.js';
+import { ScheduleStore } from './schedules.js';
+import { settleOne } from './settle.js';
+import { toRecord } from './stored-job.js';
+
+/**
+ * The in-memory driver: plain maps and heaps in this process. Each method does all of its reads and writes
+ * synchronously, with no `await` in between, so it is atomic on the event loop just as a Lua script is on
+ * Redis; methods are async only to return promises. It never reads a clock (every time is a `now` argument)
+ * and makes no random values, so a fake clock drives it exactly.
+ */
+export class MemoryDriver implements Driver {
+  readonly name = 'memory';
+  private readonly ctx = new Context();
+  private readonly locks = new LockTable();
+  private readonly limits = new RateLimiter();
+  private readonly schedules = new ScheduleStore();
+  private closed = false;
+
+  /**
+   * Runs one transition: refuses after `close`, records `now`, and afterwards hands the events it buffered
+   * to subscribers (in a microtask, never inside the transition). A fault rejects the returned promise.
+   */
+  private step<T>(now: number | null, transition: (ctx: Context) => T): Promise<T> {
+    if (this.closed) return Promise.reject(new Error('MemoryDriver: the driver is closed'));
+    const ctx = this.ctx;
+    if (now !== null) ctx.lastNow = now;
+    try {
+      return Promise.resolve(transition(ctx));
+    } catch (error) {
+      return Promise.reject(error);
+    } finally {
+      ctx.touched.clear();
+      ctx.events.flush();
+    }
+  }
+
+  push(input: PushInput, now: number): Promise<PushResult> {
+    return this.step(now, (ctx) => push(ctx, input, now));
+  }
+
+  reserve(request: ReserveRequest): Promise<ReserveResult> {
+    return this.step(request.now, (ctx) => reserve(ctx, request));
+  }
+
+  waitForWork(queues: string[], timeoutMs: number, signal: AbortSignal): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('MemoryDriver: the driver is closed'));
+    const store = this.ctx.store;
+    const ready = queues.some((queue) => (store.queues.get(queue)?.ready.size ?? 0) > 0);
+    if (ready || signal.aborted || !(timeoutMs > 0)) return Promise.resolve();
+    return this.ctx.waiters.wait([...new Set(queues)], timeoutMs, signal);
+  }
+
+  extendLeases(leases: Lease[], leaseMs: number, now: number): Promise<string[]> {
+    return this.step(now, (ctx) => extendLeases(ctx, leases, leaseMs, now));
+  }
+
+  settle(requests: SettleRequest[], now: number): Promise<SettleResult[]> {
+    return this.step(now, (ctx) => requests.map((request) => settleOne(ctx, request, now)));
+  }
+
+  recoverStalled(
+    queues: string[],
+    now: number,
+    leaseMs: number,
+    token: string,
+    max: number,
+  ): Promise<ReservedJob[]> {
+    return this.step(now, (ctx) => recoverStalled(ctx, queues, now, leaseMs, token, max));
+  }
+
+  cancel(jobId: string, now: number): Promise<CancelResult | null> {
+    return this.step(now, (ctx) => cancel(ctx, jobId, now));
+  }
+
+  setProgress(lease: Lease, progress: string, now: number): Promise<boolean> {
+    return this.step(now, (ctx) => {
+      const job = ctx.store.get(lease.jobId);
+      if (job === undefined || job.state !== 'processing' || job.token !== lease.token) return false;
+      job.progress = progress;
+      ctx.events.publish({ type: 'progress', jobId: job.id, queue: job.queue, progress });
+      return true;
+    });
+  }
+
+  get(jobId: string): Promise<JobRecord | null> {
+    return this.step(null, (ctx) => {
+      const job = ctx.store.get(jobId);
+      return job === undefined ? null : toRecord(job);
+    });
+  }
+
+  list(filter: ListFilter): Promise<JobRecord[]> {
+    return this.step(null, (ctx) => list(ctx, filter));
+  }
+
+  counts(queue?: string): Promise<StateCounts> {
+    return this.step(null, (ctx) => counts(ctx, queue));
+  }
+
+  queues(): Promise<string[]> {
+    return this.step(null, (ctx) => queueNames(ctx));
+  }
+
+  getBatch(batchId: string): Promise<BatchRecord | null> {
+    return this.step(null, (ctx) => {
+      const batch = ctx.batches.get(batchId);
+      return batch === undefined ? null : batchRecord(batch);
+    });
+  }
+
+  cancelBatch(batchId: string, now: number): Promise<BatchChange | null> {
+    return this.step(now, (ctx) => cancelBatch(ctx, batchId, now));
+  }
+
+  addToBatch(batchId: string, input: Omit<PushInput, 'batch'>, now: number): Promise<PushResult | null> {
+    return this.step(now, (ctx) => addToBatch(ctx, batchId, input, now));
+  }
+
+  getChain(chainId: string): Promise<ChainRecord | null> {
+    return this.step(null, (ctx) => {
+      const chain = ctx.chains.get(chainId);
+      return chain === undefined ? null : chainRecord(chain);
+    });
+  }
+
+  extendChain(
+    chainId: string,
+    links: NewJob[],
+    position: 'append' | 'prepend',
+    now: number,
+  ): Promise<boolean> {
+    return this.step(now, (ctx) => {
+      const chain = ctx.chains.get(chainId);
+      if (chain === undefined || chain.state !== 'running') return false;
+      assertNewIds(ctx, links, new Set(chain.jobIds));
+      return extendChain(ctx, chainId, links, position);
+    });
+  }
+
+  retryFailed(selector: RetryFailedSelector, now: number): Promise<string[]> {
+    return this.step(now, (ctx) => retryFailed(ctx, selector, now));
+  }
+
+  remove(jobIds: string[]): Promise<number> {
+    return this.step(null, (ctx) => remove(ctx, jobIds));
+  }
+
+  clean(request: CleanRequest): Promise<number> {
+    return this.step(null, (ctx) => clean(ctx, request));
+  }
+
+  acquireLock(key: string, owner: string, ttlMs: number | null, now: number): Promise<boolean> {
+    return this.step(now, () => this.locks.acquire(key, owner, ttlMs, now));
+  }
+
+  releaseLock(key: string, owner: string): Promise<boolean> {
+    return this.step(null, () => this.locks.release(key, owner));
+  }
+
+  hitRateLimit(key: string, limit: number, windowMs: number, now: number): Promise<RateLimitResult> {
+    return this.step(now, () => this.limits.hit(key, limit, windowMs, now));
+  }
+
+  saveSchedule(schedule: ScheduleRecord): Promise<void> {
+    return this.step(null, () => this.schedules.save(schedule));
+  }
+
+  listSchedules(): Promise<ScheduleRecord[]> {
+    return this.step(null, () => this.schedules.list());
+  }
+
+  removeSchedule(name: string): Promise<boolean> {
+    return this.step(null, () => this.schedules.remove(name));
+  }
+
+  claimOccurrence(name: string, at: number, nextRunAt: number | null): Promise<boolean> {
+    return this.step(null, () => this.schedules.claim(name, at, nextRunAt));
+  }
+
+  subscribe(listener: (event: DriverEvent) => void): Promise<Unsubscribe> {
+    return this.step(null, (ctx) => {
+      const unsubscribe = ctx.events.subscribe(listener);
+      return async () => unsubscribe();
+    });
+  }
+
+  /** Ends every pending `waitForWork` (clearing its timer) and drops subscribers. Idempotent. */
+  close(): Promise<void> {
+    if (!this.closed) {
+      this.closed = true;
+      this.ctx.waiters.wakeAll();
+      this.ctx.events.clear();
+    }
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { IndexedHeap } from '../src/heap.js';
+
+interface Item {
+  value: number;
+  heapIndex: number;
+}
+
+/** A deterministic pseudo-random sequence (LCG), so the test is repeatable. */
+function sequence(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
+    return state;
+  };
+}
+
+const item = (value: number): Item => ({ value, heapIndex: -1 });
+
+describe('IndexedHeap', () => {
+  it('pops in order', () => {
+    const heap = new IndexedHeap<Item>((a, b) => a.value < b.value);
+    for (const value of [5, 3, 8, 1, 9, 2, 7]) heap.push(item(value));
+    const out: number[] = [];
+    for (let next = heap.pop(); next !== undefined; next = heap.pop()) out.push(next.value);
+    expect(out).toEqual([1, 2, 3, 5, 7, 8, 9]);
+    expect(heap.size).toBe(0);
+    expect(heap.peek()).toBeUndefined();
+  });
+
+  it('removes arbitrary items and keeps order under a random workload', () => {
+    const next = sequence(42);
+    const heap = new IndexedHeap<Item>((a, b) => a.value < b.value);
+    const live = new Set<Item>();
+    for (let step = 0; step < 5_000; step += 1) {
+      const action = next() % 3;
+      if (action === 0 || live.size === 0) {
+        const added = item(next() % 1_000);
+        heap.push(added);
+        live.add(added);
+      } else if (action === 1) {
+        const victim = [...live][next() % live.size]!;
+        expect(heap.remove(victim)).toBe(true);
+        expect(victim.heapIndex).toBe(-1);
+        live.delete(victim);
+      } else {
+        const min = Math.min(...[...live].map((entry) => entry.value));
+        const popped = heap.pop()!;
+        expect(popped.value).toBe(min);
+        live.delete(popped);
+      }
+      expect(heap.size).toBe(live.size);
+    }
+  });
+
+  it('refuses to remove an item it does not hold', () => {
+    const a = new IndexedHeap<Item>((x, y) => x.value < y.value);
+    const b = new IndexedHeap<Item>((x, y) => x.value < y.value);
+    const inA = item(1);
+    a.push(inA);
+    b.push(item(2));
+    expect(b.remove(inA)).toBe(false);
+    expect(b.size).toBe(1);
+    expect(a.remove(inA)).toBe(true);
+    expect(a.remove(inA)).toBe(false);
+  });
+});
