@@ -18,6 +18,8 @@ import { Job, type JobClass, type ResultOf } from './job.js';
 import { type DispatchOptions, resolveJobOptions } from './job-options.js';
 import { type JobView, toJobView } from './job-view.js';
 import { type ResolvedRetention, type RetentionOptions, resolveRetention } from './retention.js';
+import type { ScheduledJob } from './scheduler/scheduled-job.js';
+import { Schedules } from './scheduler/schedules.js';
 import {
   DEFAULT_MAX_PAYLOAD_BYTES,
   encodePayload,
@@ -53,6 +55,8 @@ export class Conveyor extends EventEmitter<ConveyorEvents> {
   readonly registry: JobRegistry;
   readonly retention: ResolvedRetention;
   readonly maxPayloadBytes: number;
+  /** Schedules: defined in code with `schedule(job)`, managed at run time with `schedules.create/list/pause/...`. */
+  readonly schedules: Schedules = new Schedules(this);
   #driver: Driver | undefined;
   readonly #connections = new Map<string, Conveyor>();
   #subscription: Promise<Unsubscribe> | undefined;
@@ -137,6 +141,14 @@ export class Conveyor extends EventEmitter<ConveyorEvents> {
   dispatch<J extends Job>(job: J): PendingDispatch<J> {
     assertJob(job);
     return new PendingDispatch(this, job);
+  }
+
+  /**
+   * Defines a recurring job in code on this instance (`Schedule.job` does the same on `Queue`); a scheduler saves
+   * it when it starts: `conveyor.schedule(new DailyReport()).dailyAt('02:00')`.
+   */
+  schedule<J extends Job>(job: J): ScheduledJob<J> {
+    return this.schedules.define(job);
   }
 
   /** @internal Prepares the stored form of a job. */

@@ -13,5 +13,17 @@ export { DEFAULT_QUEUE, type DispatchOptions, type StoredJobOptions } from './jo
 export type { JobView } from './job-view.js';
 export { Queue } from './queue.js';
 export type { RetentionOptions } from './retention.js';
+export { Cron, DEFAULT_TIMEZONE } from './scheduler/cron.js';
+export type { MissedPolicy, ScheduleSource } from './scheduler/definition.js';
+export type { Day, DayName } from './scheduler/helpers.js';
+export { Schedule } from './scheduler/schedule.js';
+export { ScheduledJob, type ScheduleUniqueOptions } from './scheduler/scheduled-job.js';
+export {
+  type ScheduleRun,
+  Scheduler,
+  type SchedulerEvents,
+  type SchedulerOptions,
+} from './scheduler/scheduler.js';
+export { type ScheduleInfo, Schedules, type UnreadableScheduleInfo } from './scheduler/schedules.js';
 export { DEFAULT_MAX_PAYLOAD_BYTES, JobRegistry, jobNameOf } from './serializer.js';
 export { AttemptAbortedError, Worker, type WorkerOptions } from './worker.js';

@@ -3,6 +3,7 @@ import { orderSuite } from './order.js';
 import { recoverySuite } from './recovery.js';
 import { retriesSuite } from './retries.js';
 import { runningSuite } from './running.js';
+import { schedulesSuite } from './schedules.js';
 import { statesSuite } from './states.js';
 import { workerSetupSuite } from './worker-setup.js';
 
@@ -14,4 +15,5 @@ export const apiSuites: Array<(factory: DriverFactory) => void> = [
   runningSuite,
   recoverySuite,
   workerSetupSuite,
+  schedulesSuite,
 ];

@@ -47,9 +47,10 @@ for i = 6, #ARGV do
       local id = string.sub(popped[p], 17)
       local jk = K_job(q, id)
       if redis.call('EXISTS', jk) == 1 then
-        redis.call('HINCRBY', jk, 'attempts', 1)
-        redis.call('HSET', jk, 'state', 'processing', 'startedAt', num(now), 'workerId', workerId,
-          'token', token, 'leaseExpiresAt', leaseUntil)
+        -- never HINCRBY a stored field: a corrupt value must not raise halfway through (no rollback)
+        local attempts = (tonumber(redis.call('HGET', jk, 'attempts')) or 0) + 1
+        redis.call('HSET', jk, 'state', 'processing', 'attempts', num(attempts), 'startedAt', num(now),
+          'workerId', workerId, 'token', token, 'leaseExpiresAt', leaseUntil)
         redis.call('HDEL', jk, 'cancelRequested')
         redis.call('ZADD', active, leaseUntil, id)
         local u = redis.call('HMGET', jk, 'uniqueKey', 'uniqueUntil')

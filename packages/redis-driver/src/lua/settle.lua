@@ -49,7 +49,8 @@ elseif kind == 'retry' then
   state = to_waiting(q, id, jk, tonumber(ARGV[5]), now, 'retrying')
   publish({ type = 'job', jobId = id, queue = q, state = state })
 elseif kind == 'released' then
-  redis.call('HINCRBY', jk, 'attempts', -1)
+  local attempts = (tonumber(redis.call('HGET', jk, 'attempts')) or 1) - 1
+  redis.call('HSET', jk, 'attempts', num(math.max(attempts, 0)))
   leave_active()
   state = to_waiting(q, id, jk, tonumber(ARGV[5]), now, 'delayed')
 else

@@ -16,11 +16,12 @@ local PRIORITY_SPAN = 8796093022208 -- 2^43 ms: availableAt stays below it until
 local function num(x) return string.format('%d', x) end
 local function nz(v) if v == nil or v == false or v == cjson.null or v == '' then return nil end return v end
 
-local function ready_member(seq, id) return string.format('%016d', tonumber(seq)) .. id end
+-- Both tolerate a corrupt or missing stored value (a script that raises halfway is not rolled back).
+local function ready_member(seq, id) return string.format('%016d', tonumber(seq) or 0) .. id end
 local function ready_score(priority, at)
   local p = tonumber(priority) or 2
   if p < 1 then p = 1 elseif p > 4 then p = 4 end
-  return num((4 - p) * PRIORITY_SPAN + tonumber(at))
+  return num((4 - p) * PRIORITY_SPAN + (tonumber(at) or 0))
 end
 
 local function publish(event) redis.call('PUBLISH', K_EVENTS, cjson.encode(event)) end
@@ -164,7 +165,7 @@ local function finish_job(q, id, jk, from, state, now)
   local f = redis.call('HMGET', jk, 'uniqueKey', 'batchId', 'chainId', 'chainIndex')
   if f[1] then lock_release(K_unique(f[1]), id) end
   publish({ type = 'job', jobId = id, queue = q, state = state })
-  if f[3] then chain_after(f[3], tonumber(f[4]), state, now) end
+  if f[3] then chain_after(f[3], tonumber(f[4]) or 0, state, now) end
   if f[2] then batch_outcome(f[2], id, state, now) end
 end
 

@@ -1,0 +1,58 @@
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Keys } from '../src/keys.js';
+import { cleanup, makeDriver, newJob, newPrefix, REDIS_URL, T0 } from './helpers.js';
+
+const prefix = newPrefix();
+afterAll(() => cleanup(prefix));
+
+async function keysOf(pattern: string): Promise<string[]> {
+  const redis = new Redis(REDIS_URL);
+  try {
+    return (await redis.keys(pattern)).sort();
+  } finally {
+    await redis.quit();
+  }
+}
+
+describe('key layout', () => {
+  it('puts every key of a queue under the {queue} hash tag and shared keys under {prefix}', () => {
+    const keys = new Keys('conveyor');
+    expect(keys.queue('emails', 'ready')).toBe('conveyor:{emails}:ready');
+    expect(keys.job('emails', 'j-1')).toBe('conveyor:{emails}:job:j-1');
+    expect(keys.batch('b-1')).toBe('conveyor:{conveyor}:batch:b-1');
+    expect(keys.unique('email:a')).toBe('conveyor:{conveyor}:unique:email:a');
+    expect(keys.events).toBe('conveyor:events');
+  });
+
+  it("puts every key under {prefix} with hashTag: 'prefix' (one slot for Cluster)", () => {
+    const keys = new Keys('conveyor', 'prefix');
+    expect(keys.queue('emails', 'ready')).toBe('conveyor:{conveyor}:q:emails:ready');
+    expect(keys.job('emails', 'j-1')).toBe('conveyor:{conveyor}:q:emails:job:j-1');
+  });
+
+  it('renders the same names as Lua functions', () => {
+    const lua = new Keys('p"x').luaKeyFunctions();
+    expect(lua).toContain('local function K_job(q, id) return "p\\034x:{" .. q .. "}:job:" .. id end');
+  });
+
+  it('stores a pushed job exactly where keys.ts says, and nothing outside the prefix', async () => {
+    const driver = makeDriver(prefix);
+    const job = newJob({ queue: 'emails', unique: { key: 'u-1', ttlMs: null, until: 'completed' } });
+    await driver.push({ jobs: [job] }, T0);
+
+    expect(await keysOf(`${prefix}:*`)).toEqual(
+      [
+        driver.keys.job('emails', job.id),
+        driver.keys.queue('emails', 'ready'),
+        driver.keys.queue('emails', 'jobs'),
+        driver.keys.queue('emails', 'seq'),
+        driver.keys.queue('emails', 'marker'),
+        driver.keys.queues,
+        driver.keys.unique('u-1'),
+      ].sort(),
+    );
+    const hash = await driver.redis.hgetall(driver.keys.job('emails', job.id));
+    expect(hash).toMatchObject({ id: job.id, state: 'pending', payload: job.payload, uniqueKey: 'u-1' });
+  });
+});
