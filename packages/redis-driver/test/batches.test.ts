@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noThenProperty: `then` is the batch threshold named by the driver contract
 import { randomUUID } from 'node:crypto';
 import type { NewBatch } from '@conveyor/core/driver';
 import { afterAll, describe, expect, it } from 'vitest';
