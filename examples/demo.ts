@@ -7,8 +7,8 @@ const started = Date.now();
 const log = (line: string) => console.log(`${String(Date.now() - started).padStart(5)} ms  ${line}`);
 
 class SendWelcomeEmail extends Job<{ messageId: string }> {
-  static override jobName = 'SendWelcomeEmail';
-  static override queue = 'emails';
+  static jobName = 'SendWelcomeEmail';
+  static queue = 'emails';
 
   constructor(public to: string) {
     super();
@@ -20,7 +20,7 @@ class SendWelcomeEmail extends Job<{ messageId: string }> {
 }
 
 class ResizeImages extends Job<number> {
-  static override jobName = 'ResizeImages';
+  static jobName = 'ResizeImages';
 
   constructor(public count: number) {
     super();
@@ -36,9 +36,9 @@ class ResizeImages extends Job<number> {
 }
 
 class ChargeCard extends Job<string> {
-  static override jobName = 'ChargeCard';
-  static override maxAttempts = 3;
-  static override backoff = [100, 200]; // ms before the 2nd and 3rd attempts
+  static jobName = 'ChargeCard';
+  static maxAttempts = 3;
+  static backoff = [100, 200]; // ms before the 2nd and 3rd attempts
 
   constructor(public amount: number) {
     super();

@@ -1,3 +1,6 @@
+import type { BatchItem } from './batch-items.js';
+import type { BatchProgress, BatchState } from './batch-state.js';
+import type { ChainInfo } from './chain-handle.js';
 import type { Duration } from './duration.js';
 
 /** Named priorities and their numeric levels (higher runs first). */
@@ -23,18 +26,37 @@ export type BackoffFunction = (attempt: number, error: Error) => number;
 /** Fixed ms; an array (attempt n waits `arr[n-1]`, the last repeating); exponential; or a function. */
 export type Backoff = number | readonly number[] | ExponentialBackoff | BackoffFunction;
 
-/** What `ctx.batch` gives a job that belongs to a batch. */
+/**
+ * What `ctx.batch` gives a job that belongs to a batch, or that runs as one of its `then`/`catch`/`finally`
+ * callbacks (a callback is not a member: it is not counted).
+ */
 export interface BatchContext {
   readonly id: string;
+  /** Which callback this job runs as; null for a member. */
+  readonly callback: 'then' | 'catch' | 'finally' | null;
+  /** The batch's counts now: `{ total, pending, processed, failed, cancelled, percentage, finished }`. */
+  progress(): Promise<BatchProgress>;
+  /** The counts plus name, cancel and finish times and the failed member ids. */
+  state(): Promise<BatchState>;
+  /** True once the batch was cancelled: a long member can stop early (running members are not interrupted). */
+  cancelled(): Promise<boolean>;
+  /** Cancels the batch (see `BatchHandle.cancel`). */
+  cancel(): Promise<BatchProgress>;
+  /** Adds jobs (arrays of jobs: chains) to the batch, as Laravel's `$this->batch()->add()`. */
+  add(items: readonly BatchItem[]): Promise<void>;
 }
 
-/** What `ctx.chain` gives a job that runs inside a chain. */
+/** What `ctx.chain` gives a job that runs inside a chain, or as the chain's `catch` callback. */
 export interface ChainContext {
   readonly id: string;
-  /** Adds jobs after the chain's last link. */
+  /** `'catch'` when this job runs as the chain's catch callback (not a link); null for a link. */
+  readonly callback: 'catch' | null;
+  /** Adds jobs after the chain's last link. Rejects once the chain is over. */
   append(...jobs: Job[]): Promise<void>;
-  /** Adds jobs to run right after this one. */
+  /** Adds jobs to run right after this one. Rejects once the chain is over. */
   prepend(...jobs: Job[]): Promise<void>;
+  /** The chain as stored now (state, name, link ids, position), or null if unknown. */
+  info(): Promise<ChainInfo | null>;
 }
 
 /** What a running job is given. */
@@ -82,6 +104,19 @@ export type JobClass<T extends Job = Job> = (abstract new (...args: never[]) => 
  * stored as the job's options, not in its payload. `retryUntil()` may return a Date that bounds retries.
  */
 export abstract class Job<TResult = unknown> {
+  /** The registry name. Defaults to the class name; set it, since bundlers rename classes. */
+  static jobName?: string;
+  /** Default queue. Default `'default'`. */
+  static queue?: string;
+  /** Attempts before the job fails for good. Default 1 (no retry, as in Laravel). */
+  static maxAttempts?: number;
+  /** Delay between attempts: ms, ms[], exponential, or `(attempt, error) => ms`. Default none. */
+  static backoff?: Backoff;
+  /** Time limit per attempt. Default none. */
+  static timeout?: Duration;
+  /** Default `'normal'`. */
+  static priority?: Priority;
+
   declare queue?: string;
   declare maxAttempts?: number;
   declare backoff?: Exclude<Backoff, BackoffFunction>;

@@ -3,9 +3,9 @@ import { backoffDelay, ConfigurationError, Job, toMs, validateBackoff } from '..
 import { resolveJobOptions } from '../src/job-options.js';
 
 class Mail extends Job {
-  static override queue = 'emails';
-  static override maxAttempts = 5;
-  static override timeout = '10s';
+  static queue = 'emails';
+  static maxAttempts = 5;
+  static timeout = '10s';
   constructor(public to = 'a@b.c') {
     super();
   }

@@ -10,7 +10,7 @@ import {
 import { decodeJob, encodePayload } from '../src/serializer.js';
 
 class Report extends Job<number> {
-  static override jobName = 'Report';
+  static jobName = 'Report';
   constructor(
     public at: Date,
     public tags: Set<string>,
