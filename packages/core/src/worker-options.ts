@@ -31,6 +31,11 @@ export interface WorkerOptions {
   sweepInterval?: Duration;
   /** This worker's id in leases and the worker registry. Default `host:pid:random`. */
   id?: string;
+  /**
+   * Runs the conveyor's schedules inside this worker (each occurrence is still dispatched once across every
+   * process). Started only when schedules are defined in code or stored at start. Default true.
+   */
+  scheduler?: boolean;
 }
 
 export interface ResolvedWorkerOptions {
@@ -42,6 +47,7 @@ export interface ResolvedWorkerOptions {
   idleWaitMs: number;
   stalledIntervalMs: number;
   sweepIntervalMs: number;
+  scheduler: boolean;
 }
 
 function positiveMs(value: Duration, what: string): number {
@@ -87,6 +93,9 @@ export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOpti
   if (options.jobs !== undefined && !Array.isArray(options.jobs)) {
     throw new ConfigurationError(`Invalid worker jobs ${quote(options.jobs)}: pass an array of job classes.`);
   }
+  if (options.scheduler !== undefined && typeof options.scheduler !== 'boolean') {
+    throw new ConfigurationError(`Invalid worker scheduler ${quote(options.scheduler)}: use true or false.`);
+  }
   return {
     id,
     queues: [...queues],
@@ -96,5 +105,6 @@ export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOpti
     idleWaitMs: positiveMs(options.idleWait ?? '5s', 'idleWait'),
     stalledIntervalMs: positiveMs(options.stalledInterval ?? '5s', 'stalledInterval'),
     sweepIntervalMs: positiveMs(options.sweepInterval ?? '1m', 'sweepInterval'),
+    scheduler: options.scheduler !== false,
   };
 }

@@ -10,6 +10,7 @@ import { newId } from './ids.js';
 import type { JobClass } from './job.js';
 import { JobRunner, type RunnerHost } from './job-runner.js';
 import { LeaseKeeper } from './lease-keeper.js';
+import { Scheduler } from './scheduler/scheduler.js';
 import { JobRegistry } from './serializer.js';
 import { type ResolvedWorkerOptions, resolveWorkerOptions, type WorkerOptions } from './worker-options.js';
 
@@ -60,6 +61,8 @@ export class Worker extends EventEmitter<ConveyorEvents> implements RunnerHost {
   #sweepRun: Promise<unknown> | undefined;
   #stalledTimer: ClockTimer | undefined;
   #sweepTimer: ClockTimer | undefined;
+  /** Runs the conveyor's schedules while the worker runs (option `scheduler`). */
+  #scheduler: Scheduler | undefined;
 
   /** Attempts holding a concurrency slot (running or settling). */
   #slotsBusy = 0;
@@ -251,6 +254,7 @@ export class Worker extends EventEmitter<ConveyorEvents> implements RunnerHost {
     if (this.#closed)
       throw new ConfigurationError('This worker is closed: create a new Worker to start again.');
     await this.#ready();
+    if (this.#options.scheduler) await this.#startScheduler();
     if (this.#closed) return;
     this.#running = true;
     this.#leases!.hold();
@@ -277,6 +281,7 @@ export class Worker extends EventEmitter<ConveyorEvents> implements RunnerHost {
         : Promise.resolve();
     try {
       await this.#started?.catch(() => {});
+      await this.#scheduler?.close();
       await this.#loop;
       if (this.#inflight > 0) await Promise.race([this.#whenIdle(), graceOver]);
       this.#runner?.releaseAll();
@@ -290,6 +295,17 @@ export class Worker extends EventEmitter<ConveyorEvents> implements RunnerHost {
       this.#unsubscribe?.();
       this.#unsubscribe = undefined;
     }
+  }
+
+  /** Starts a scheduler when there is something to schedule: cheap for the many workers that have none. */
+  async #startScheduler(): Promise<void> {
+    const conveyor = this.conveyor;
+    if (conveyor.schedules.defined.length === 0 && (await conveyor.driver.listSchedules()).length === 0)
+      return;
+    const scheduler = new Scheduler({ conveyor, id: this.id });
+    scheduler.on('error', (error) => this.emit('error', error));
+    await scheduler.start();
+    this.#scheduler = scheduler;
   }
 
   #whenIdle(): Promise<void> {

@@ -10,6 +10,7 @@ import {
   type ScheduleInfo,
   type ScheduleRun,
   Scheduler,
+  Worker,
 } from '@conveyor/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DriverFactory } from '../describe-driver.js';
@@ -395,6 +396,41 @@ export function schedulesSuite(factory: DriverFactory): void {
       conveyor.schedule(new Report('other')).daily();
       await expect(scheduler().start()).rejects.toThrow(ConfigurationError);
       await expect(scheduler().start()).rejects.toThrow(/Two schedules are named "Report 0 0 \* \* \* UTC"/);
+    });
+
+    it('runs inside a worker by default, and not with scheduler: false', async () => {
+      const ran: string[] = [];
+      class Ping extends Job {
+        handle() {
+          ran.push('ping');
+        }
+      }
+      const withScheduler = new Conveyor({ driver, clock, jobs: [Ping] });
+      withScheduler.schedule(new Ping()).everyMinute().name('ping');
+      const worker = new Worker({ conveyor: withScheduler });
+      const completed = new Promise((resolve) => worker.once('completed', resolve));
+      try {
+        await worker.start();
+        expect((await withScheduler.schedules.get('ping'))?.nextRunAt).toBe(T0 + MINUTE);
+        await clock.advance(MINUTE);
+        await completed;
+        expect(ran).toEqual(['ping']);
+      } finally {
+        await worker.close({ timeout: 0 });
+      }
+      await clock.advance(MINUTE);
+      expect(ran).toEqual(['ping']); // closing the worker stopped its scheduler
+
+      const without = new Conveyor({ driver, clock, jobs: [Ping] });
+      without.schedule(new Ping()).everyMinute().name('ping');
+      const quiet = new Worker({ conveyor: without, scheduler: false });
+      try {
+        await quiet.start();
+        await clock.advance(2 * MINUTE);
+        expect(await driver.list({ name: 'Ping', state: 'pending' })).toEqual([]);
+      } finally {
+        await quiet.close({ timeout: 0 });
+      }
     });
 
     it('stops on close(): no timer left, nothing dispatched afterwards', async () => {
