@@ -1,8 +1,10 @@
+import type { ChainInfo } from './chain-handle.js';
 import type { ClockTimer } from './clock.js';
 import type { ReservedJob, SettleOutcome } from './driver.js';
 import { ConveyorError, UnrecoverableError } from './errors.js';
 import type { JobEventInfo } from './events.js';
-import type { Job, JobClass, JobContext } from './job.js';
+import { chainCallbackOf } from './group-context.js';
+import type { BatchContext, ChainContext, Job, JobClass, JobContext } from './job.js';
 import type { StoredJobOptions } from './job-options.js';
 
 /** Why a running attempt's `ctx.signal` aborted, when it was not a timeout. */
@@ -118,10 +120,12 @@ export class Attempt {
   }
 }
 
-/** What `AttemptContext` needs from the worker (progress, chain links). */
+/** What `AttemptContext` needs from the worker (progress, chain links, batch and chain reads). */
 export interface AttemptHost {
   progress(attempt: Attempt, value: number | Record<string, unknown>): Promise<void>;
   extendChain(attempt: Attempt, jobs: Job[], position: 'append' | 'prepend'): Promise<void>;
+  batchContext(attempt: Attempt): BatchContext | null;
+  chainInfo(chainId: string): Promise<ChainInfo | null>;
   now(): number;
   toReleaseDelay(delay: unknown): number;
 }
@@ -141,6 +145,7 @@ export class AttemptContext implements JobContext {
   readonly #attempt: Attempt;
   readonly #host: AttemptHost;
   #chain: AttemptChain | null | undefined;
+  #batch: BatchContext | null | undefined;
 
   constructor(attempt: Attempt, host: AttemptHost) {
     this.#attempt = attempt;
@@ -168,14 +173,16 @@ export class AttemptContext implements JobContext {
   get meta(): Readonly<Record<string, unknown>> {
     return this.#attempt.options.meta ?? NO_META;
   }
-  get batch(): { readonly id: string } | null {
-    const id = this.#attempt.record.batchId;
-    return id === null ? null : { id };
+  get batch(): BatchContext | null {
+    if (this.#batch === undefined) this.#batch = this.#host.batchContext(this.#attempt);
+    return this.#batch;
   }
   get chain(): AttemptChain | null {
     if (this.#chain === undefined) {
-      const id = this.#attempt.record.chainId;
-      this.#chain = id === null ? null : new AttemptChain(id, this.#attempt, this.#host);
+      const link = this.#attempt.record.chainId;
+      const id = link ?? chainCallbackOf(this.#attempt.options);
+      this.#chain =
+        id === null ? null : new AttemptChain(id, link === null ? 'catch' : null, this.#attempt, this.#host);
     }
     return this.#chain;
   }
@@ -207,15 +214,21 @@ export class AttemptContext implements JobContext {
 }
 
 /** `ctx.chain` of a job that runs inside a chain. */
-class AttemptChain {
+class AttemptChain implements ChainContext {
   readonly id: string;
+  readonly callback: 'catch' | null;
   readonly #attempt: Attempt;
   readonly #host: AttemptHost;
 
-  constructor(id: string, attempt: Attempt, host: AttemptHost) {
+  constructor(id: string, callback: 'catch' | null, attempt: Attempt, host: AttemptHost) {
     this.id = id;
+    this.callback = callback;
     this.#attempt = attempt;
     this.#host = host;
+  }
+
+  info(): Promise<ChainInfo | null> {
+    return this.#host.chainInfo(this.id);
   }
 
   append(...jobs: Job[]): Promise<void> {

@@ -1,4 +1,7 @@
 import { EventEmitter } from 'eventemitter3';
+import { BatchHandle } from './batch-handle.js';
+import type { BatchItem } from './batch-items.js';
+import { ChainHandle } from './chain-handle.js';
 import { type Clock, systemClock } from './clock.js';
 import { PendingDispatch } from './dispatch.js';
 import type {
@@ -12,11 +15,14 @@ import type {
 } from './driver.js';
 import { ConfigurationError, quote } from './errors.js';
 import type { ConveyorEvents } from './events.js';
+import { decodeGroupOptions } from './group-options.js';
 import { JobHandle } from './handle.js';
 import { newId } from './ids.js';
 import { Job, type JobClass, type ResultOf } from './job.js';
-import { type DispatchOptions, resolveJobOptions } from './job-options.js';
+import { type DispatchOptions, resolveJobOptions, type StoredJobOptions } from './job-options.js';
 import { type JobView, toJobView } from './job-view.js';
+import { PendingBatch } from './pending-batch.js';
+import { PendingChain } from './pending-chain.js';
 import { type ResolvedRetention, type RetentionOptions, resolveRetention } from './retention.js';
 import type { ScheduledJob } from './scheduler/scheduled-job.js';
 import { Schedules } from './scheduler/schedules.js';
@@ -62,6 +68,10 @@ export class Conveyor extends EventEmitter<ConveyorEvents> {
   #subscription: Promise<Unsubscribe> | undefined;
   readonly #driverListeners = new Set<(event: DriverEvent) => void>();
   #drainWorker: Worker | undefined;
+  /** Stops the driver subscription that turns finished-batch events into `batch:finished`, while one runs. */
+  #batchEvents: Promise<() => void> | undefined;
+  /** Batches `batch:finished` was emitted for (the most recent ones), so each is emitted once per process. */
+  readonly #finishedBatches = new Set<string>();
   readonly #workers = new Set<Worker>();
 
   constructor(options: ConveyorOptions = {}) {
@@ -110,6 +120,11 @@ export class Conveyor extends EventEmitter<ConveyorEvents> {
     }
     this.#driver = nameOrDriver;
     this.#subscription = undefined;
+    if (this.#batchEvents) {
+      void this.#batchEvents.then((stop) => stop());
+      this.#batchEvents = undefined;
+      this.#watchBatchEvents();
+    }
     return this;
   }
 
@@ -151,10 +166,45 @@ export class Conveyor extends EventEmitter<ConveyorEvents> {
     return this.schedules.define(job);
   }
 
-  /** @internal Prepares the stored form of a job. */
-  prepare(job: Job, options: DispatchOptions, batchId: string | null = null): NewJob {
+  /**
+   * Starts a chain on this instance (`Chain.of` does the same on `Queue`): each job runs only after the
+   * previous one completed. `await` it or call `.dispatch()` to send it.
+   */
+  chain(jobs: readonly Job[]): PendingChain {
+    return new PendingChain(this, jobs);
+  }
+
+  /** The chain with this id, or null if the driver does not know it. */
+  async findChain(id: string): Promise<ChainHandle | null> {
+    return (await this.driver.getChain(id)) ? new ChainHandle(this, id) : null;
+  }
+
+  /**
+   * Starts a batch on this instance (`Batch.of` does the same on `Queue`): jobs that run in parallel, arrays of
+   * jobs as chains inside it. Call `.dispatch()` to send it.
+   */
+  batch(items: readonly BatchItem[]): PendingBatch {
+    return new PendingBatch(this, items);
+  }
+
+  /** The batch with this id, or null if the driver does not know it. */
+  async findBatch(id: string): Promise<BatchHandle | null> {
+    const record = await this.driver.getBatch(id);
+    return record ? new BatchHandle(this, id, decodeGroupOptions(record.options)) : null;
+  }
+
+  /**
+   * @internal Prepares the stored form of a job. `extra` adds core-only options (a callback's `callbackFor`).
+   */
+  prepare(
+    job: Job,
+    options: DispatchOptions,
+    batchId: string | null = null,
+    extra: Pick<StoredJobOptions, 'callbackFor'> = {},
+  ): NewJob {
     assertJob(job);
     const resolved = resolveJobOptions(job, options, this.clock.now());
+    if (extra.callbackFor) resolved.stored.callbackFor = extra.callbackFor;
     return {
       id: newId(),
       name: jobNameOf(job.constructor),
@@ -318,7 +368,67 @@ export class Conveyor extends EventEmitter<ConveyorEvents> {
   }
 
   /** Closes workers made by `worker()`, the event subscription, and every driver. */
+  // --- `batch:finished`: emitted once per batch and process, from the driver's events, for whoever listens.
+
+  override on<T extends EventEmitter.EventNames<ConveyorEvents>>(
+    event: T,
+    fn: EventEmitter.EventListener<ConveyorEvents, T>,
+    context?: unknown,
+  ): this {
+    if (event === 'batch:finished') this.#watchBatchEvents();
+    return super.on(event, fn, context);
+  }
+
+  override addListener<T extends EventEmitter.EventNames<ConveyorEvents>>(
+    event: T,
+    fn: EventEmitter.EventListener<ConveyorEvents, T>,
+    context?: unknown,
+  ): this {
+    return this.on(event, fn, context);
+  }
+
+  override once<T extends EventEmitter.EventNames<ConveyorEvents>>(
+    event: T,
+    fn: EventEmitter.EventListener<ConveyorEvents, T>,
+    context?: unknown,
+  ): this {
+    if (event === 'batch:finished') this.#watchBatchEvents();
+    return super.once(event, fn, context);
+  }
+
+  override emit<T extends EventEmitter.EventNames<ConveyorEvents>>(
+    event: T,
+    ...args: EventEmitter.EventArgs<ConveyorEvents, T>
+  ): boolean {
+    if (event === 'batch:finished') {
+      // A worker of this process and the driver's event may both report the same batch: emit it once.
+      const { id } = args[0] as { id: string };
+      if (this.#finishedBatches.has(id)) return false;
+      this.#finishedBatches.add(id);
+      if (this.#finishedBatches.size > 10_000) {
+        this.#finishedBatches.delete(this.#finishedBatches.values().next().value!);
+      }
+    }
+    return super.emit(event, ...args);
+  }
+
+  /** Subscribes (once) to the driver's batch events; with no driver yet, `use(driver)` does it. */
+  #watchBatchEvents(): void {
+    if (this.#batchEvents || !this.#driver) return;
+    const watch = this.onDriverEvent((event) => {
+      if (event.type === 'batch' && event.finished && this.listenerCount('batch:finished') > 0) {
+        this.emit('batch:finished', { id: event.batchId });
+      }
+    });
+    this.#batchEvents = watch;
+    watch.catch((error: unknown) => {
+      if (this.#batchEvents === watch) this.#batchEvents = undefined;
+      this.emit('error', error instanceof Error ? error : new Error(String(error)));
+    });
+  }
+
   async close(): Promise<void> {
+    this.#batchEvents = undefined;
     await Promise.all([...this.#workers].map((w) => w.close()));
     this.#workers.clear();
     const subscription = this.#subscription;

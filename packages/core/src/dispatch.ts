@@ -1,8 +1,11 @@
 import type { Conveyor } from './conveyor.js';
 import type { Duration } from './duration.js';
+import { ConfigurationError, quote } from './errors.js';
 import type { JobHandle } from './handle.js';
 import type { Backoff, Job, Priority, ResultOf } from './job.js';
+import { assertJobAt } from './job-items.js';
 import type { DispatchOptions } from './job-options.js';
+import { PendingChain } from './pending-chain.js';
 
 /**
  * A dispatch being built. It is a thenable: `await` sends it (as does `.dispatch()`). A builder that is never
@@ -67,6 +70,27 @@ export class PendingDispatch<J extends Job> implements PromiseLike<JobHandle<Res
   meta(meta: Record<string, unknown>): this {
     this.#options.meta = meta;
     return this;
+  }
+
+  /**
+   * Turns this dispatch into a chain: `jobs` run one after another once this job completed (Laravel's
+   * `Bus::chain`). This job keeps the options set on this builder; the chain's own options (`onQueue`,
+   * `catch`, ...) go on the returned `PendingChain`, which `await` sends.
+   */
+  chain(jobs: readonly Job[]): PendingChain {
+    if (this.#sent) {
+      throw new ConfigurationError(
+        'This dispatch was already sent: call .chain([...]) before awaiting it (await Queue.dispatch(a).chain([b, c])).',
+      );
+    }
+    if (!Array.isArray(jobs)) throw new TypeError(`.chain() expects an array of jobs, got ${quote(jobs)}.`);
+    jobs.forEach((job, index) => {
+      assertJobAt(job, '.chain()', `item [${index}]`);
+    });
+    return new PendingChain(this.#conveyor, [this.#job, ...jobs], '.chain()', {
+      options: this.#options,
+      connection: this.#connection,
+    });
   }
 
   /** Sends the job (once: later calls return the same promise). */

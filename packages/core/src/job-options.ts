@@ -22,7 +22,18 @@ export interface StoredJobOptions {
   backoff?: Exclude<Backoff, Function>;
   retryUntil?: number;
   meta?: Record<string, unknown>;
+  /**
+   * Set on a callback job (batch `then`/`catch`/`finally`, chain `catch`): the batch or chain it answers for.
+   * A callback is not a member of its batch (its `batchId` is null, so it is not counted); the worker reads
+   * this to give it `ctx.batch` / `ctx.chain`.
+   */
+  callbackFor?: CallbackTarget;
 }
+
+/** What a callback job was enqueued for. */
+export type CallbackTarget =
+  | { batchId: string; on: 'then' | 'catch' | 'finally' }
+  | { chainId: string; on: 'catch' };
 
 /** The resolved options of one dispatch. */
 export interface ResolvedJobOptions {

@@ -7,12 +7,16 @@ import {
   type AttemptHost,
 } from './attempt.js';
 import { asError, failureOutcome } from './attempt-failure.js';
+import type { ChainInfo } from './chain-handle.js';
 import type { Conveyor } from './conveyor.js';
 import type { Lease, ReservedJob, SettleOutcome, SettleResult } from './driver.js';
 import { type Duration, toMs } from './duration.js';
 import { ConveyorError, ParseError, quote, StalledError, TimeoutError } from './errors.js';
 import type { ConveyorEvents } from './events.js';
-import type { Job, JobClass } from './job.js';
+import { batchContextFor, chainInfoOf } from './group-context.js';
+import { decodeGroupOptions } from './group-options.js';
+import type { BatchContext, Job, JobClass } from './job.js';
+import { assertJobAt } from './job-items.js';
 import type { StoredJobOptions } from './job-options.js';
 import { decodeJob, decodeValue, encodeValue } from './serializer.js';
 import { SettleBatcher, type SettleSink } from './settle-batcher.js';
@@ -211,11 +215,26 @@ export class JobRunner implements AttemptHost, SettleSink<Attempt> {
   async extendChain(attempt: Attempt, jobs: Job[], position: 'append' | 'prepend'): Promise<void> {
     const chainId = attempt.record.chainId;
     if (chainId === null) throw new ConveyorError(`Job ${attempt.record.id} is not part of a chain.`);
-    const links = jobs.map((job) => this.#conveyor.prepare(job, {}, attempt.record.batchId));
+    for (const [index, job] of jobs.entries()) {
+      assertJobAt(job, `ctx.chain.${position}()`, `argument ${index + 1}`);
+    }
+    // Added links go to the chain's queue (from `.onQueue()`), like the links it was dispatched with.
+    const queue = decodeGroupOptions((await this.#conveyor.driver.getChain(chainId))?.options ?? '{}').queue;
+    const links = jobs.map((job) =>
+      this.#conveyor.prepare(job, queue === undefined ? {} : { queue }, attempt.record.batchId),
+    );
     const ok = await this.#conveyor.driver.extendChain(chainId, links, position, this.now());
     if (!ok) {
       throw new ConveyorError(`Cannot ${position} jobs to chain ${chainId}: the chain is no longer running.`);
     }
+  }
+
+  batchContext(attempt: Attempt): BatchContext | null {
+    return batchContextFor(this.#conveyor, attempt.record.batchId, attempt.options);
+  }
+
+  chainInfo(chainId: string): Promise<ChainInfo | null> {
+    return chainInfoOf(this.#conveyor, chainId);
   }
 
   toReleaseDelay(delay: unknown): number {

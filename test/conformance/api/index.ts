@@ -1,4 +1,6 @@
 import type { DriverFactory } from '../describe-driver.js';
+import { batchApiSuite } from './batches.js';
+import { chainApiSuite } from './chains.js';
 import { orderSuite } from './order.js';
 import { recoverySuite } from './recovery.js';
 import { retriesSuite } from './retries.js';
@@ -16,4 +18,6 @@ export const apiSuites: Array<(factory: DriverFactory) => void> = [
   recoverySuite,
   workerSetupSuite,
   schedulesSuite,
+  chainApiSuite,
+  batchApiSuite,
 ];
