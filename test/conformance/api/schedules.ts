@@ -296,6 +296,22 @@ export function schedulesSuite(factory: DriverFactory): void {
       expect(JSON.parse(last.payload)).toEqual({ json: { team: 'finance' } });
     });
 
+    it('acts at once on changes made in its own process, without waiting for a refresh', async () => {
+      const s = new Scheduler({ conveyor, refresh: '1h' });
+      schedulers.push(s);
+      await s.start();
+
+      await conveyor.schedules.create(new ScheduledJob(new Report()).everyMinute().name('m'));
+      await advance(MINUTE);
+      expect((await jobs()).map(scheduledAt)).toEqual([T0 + MINUTE]);
+
+      await conveyor.schedules.pause('m');
+      await advance(2 * MINUTE + 30 * SECOND);
+      await conveyor.schedules.resume('m');
+      await advance(30 * SECOND);
+      expect((await jobs()).map(scheduledAt)).toEqual([T0 + MINUTE, T0 + 4 * MINUTE]);
+    });
+
     it('create() replaces a schedule of the same name, keeping its last run', async () => {
       await conveyor.schedules.create(new ScheduledJob(new Report()).everyMinute().name('r'));
       await scheduler().start();

@@ -66,6 +66,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   #running = false;
   #timer: ClockTimer | undefined;
   #ticking: Promise<ScheduleRun[]> | undefined;
+  #unwatch: (() => void) | undefined;
 
   constructor(options: SchedulerOptions) {
     super();
@@ -92,10 +93,15 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   async start(): Promise<void> {
     if (this.#running) return;
     this.#running = true;
+    // A change made in this process (create, pause, resume, delete) is acted on at once.
+    this.#unwatch = this.conveyor.schedules.watch(() => {
+      if (this.#running) this.tick().catch((error) => this.#report(error));
+    });
     try {
       await this.tick();
     } catch (error) {
       this.#running = false;
+      this.#unwatch?.();
       this.#timer?.cancel();
       this.#timer = undefined;
       throw error;
@@ -105,6 +111,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   /** Stops the timer and waits for a tick in progress. Idempotent. */
   async close(): Promise<void> {
     this.#running = false;
+    this.#unwatch?.();
+    this.#unwatch = undefined;
     this.#timer?.cancel();
     this.#timer = undefined;
     await this.idle();

@@ -56,6 +56,8 @@ const SYNC_LOCK_TTL_MS = 30_000;
 export class Schedules {
   readonly #conveyor: Conveyor;
   readonly #defined: ScheduledJob[] = [];
+  /** Schedulers of this process, told when a schedule changes here (others notice within their refresh). */
+  readonly #watchers = new Set<() => void>();
 
   constructor(conveyor: Conveyor) {
     this.#conveyor = conveyor;
@@ -89,6 +91,7 @@ export class Schedules {
     const definition = schedule.toDefinition(this.#conveyor, 'runtime');
     const existing = (await this.#conveyor.driver.listSchedules()).find((r) => r.name === name);
     const record = await this.#upsert(name, definition, existing);
+    this.#changed();
     return toInfo(record, definition);
   }
 
@@ -125,6 +128,7 @@ export class Schedules {
       const nextRunAt = nextRunOf(definition, this.#conveyor.clock.now());
       await this.#conveyor.driver.saveSchedule({ ...record, paused: false, nextRunAt });
     }
+    this.#changed();
     return true;
   }
 
@@ -132,8 +136,20 @@ export class Schedules {
    * Deletes a stored schedule. A schedule defined in code is saved again when a scheduler next starts with that
    * code; to stop one for good, remove it from the code too (or `pause()` it). False if there was none.
    */
-  delete(name: string): Promise<boolean> {
-    return this.#conveyor.driver.removeSchedule(name);
+  async delete(name: string): Promise<boolean> {
+    const removed = await this.#conveyor.driver.removeSchedule(name);
+    this.#changed();
+    return removed;
+  }
+
+  /** @internal Calls `listener` after every change made through this object; returns the unsubscribe. */
+  watch(listener: () => void): () => void {
+    this.#watchers.add(listener);
+    return () => void this.#watchers.delete(listener);
+  }
+
+  #changed(): void {
+    for (const listener of this.#watchers) listener();
   }
 
   /**
