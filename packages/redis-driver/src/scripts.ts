@@ -34,6 +34,9 @@ export interface ScriptCall {
   args: ScriptArg[];
 }
 
+/** What `-- include: jobs` adds, in order (each file may use the ones before it). */
+const JOB_INCLUDES = ['include/enqueue.lua', 'include/follow-ups.lua', 'include/finish.lua'];
+
 interface Compiled {
   text: string;
   sha: string;
@@ -77,18 +80,25 @@ const isNoScript = (error: unknown): boolean =>
 export class Scripts {
   readonly #keys: Keys;
   readonly #compiled = new Map<ScriptName, Compiled>();
-  #prelude: string | undefined;
+  #base: string | undefined;
 
   constructor(keys: Keys) {
     this.#keys = keys;
   }
 
-  /** The full text and SHA1 of a script. */
+  /**
+   * The full text and SHA1 of a script: key functions and `include/base.lua`, then, for a script whose header
+   * says `-- include: jobs`, the job helpers (enqueue, follow-ups, finish), then its body.
+   */
   compiled(name: ScriptName): Compiled {
     let script = this.#compiled.get(name);
     if (!script) {
-      this.#prelude ??= this.#keys.luaKeyFunctions() + readLua('include/common.lua');
-      const text = `${this.#prelude}\n${readLua(`${name}.lua`)}`;
+      const body = readLua(`${name}.lua`);
+      this.#base ??= this.#keys.luaKeyFunctions() + readLua('include/base.lua');
+      const jobs = /^-- include: jobs$/m.test(body)
+        ? JOB_INCLUDES.map((file) => readLua(file)).join('\n')
+        : '';
+      const text = `${this.#base}\n${jobs}\n${body}`;
       script = { text, sha: createHash('sha1').update(text).digest('hex') };
       this.#compiled.set(name, script);
     }

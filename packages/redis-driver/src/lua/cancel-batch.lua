@@ -1,4 +1,5 @@
 -- cancel-batch: cancels a batch. Every waiting member becomes cancelled (counted, chains stopped); running
+-- include: jobs
 -- members finish. Crosses `finally` when that settles the last member.
 --
 -- KEYS[1]  the batch hash
@@ -8,6 +9,6 @@
 local bid = ARGV[1]
 local now = tonumber(ARGV[2])
 if redis.call('EXISTS', KEYS[1]) == 0 then return false end
-batch_cancel(bid, now)
-batch_flush(now)
-return batch_view(bid)
+follow().batch_cancel(bid, now)
+flush_batches(now)
+return follow().batch_view(bid)

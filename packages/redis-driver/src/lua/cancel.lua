@@ -1,4 +1,5 @@
 -- cancel: a waiting job (pending, delayed, retrying) becomes cancelled with every follow-up of a cancelled
+-- include: jobs
 -- settle; a processing job gets cancelRequested and a `cancel` event; a finished job is left unchanged.
 --
 -- KEYS[1]  the job hash
@@ -22,8 +23,8 @@ elseif state == 'processing' then
   return { state, false }
 end
 
-batch_flush(now)
+flush_batches(now)
 local bid = nz(f[3])
 local view = false
-if bid and CROSSED[bid] then view = batch_view(bid) end
+if bid and FOLLOW and FOLLOW.crossed(bid) then view = FOLLOW.batch_view(bid) end
 return { state, view }

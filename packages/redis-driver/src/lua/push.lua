@@ -1,4 +1,5 @@
 -- push: inserts jobs, chains (first link enqueued, the rest kept) and creates or extends a batch, atomically.
+-- include: jobs
 --
 -- KEYS[1..n]  the `seq` key of every queue a top-level job or first link goes to (declares their slots);
 --             when a batch is involved, also its batch hash. Other keys are built by K_* from the same layout.
@@ -25,7 +26,7 @@ elseif batchMode == 'create' then
   redis.call('HSET', K_batch(batchId), 'id', batchId, 'allowFailures', ARGV[4], 'options', ARGV[5],
     'then', ARGV[6], 'catch', ARGV[7], 'finally', ARGV[8], 'total', '0', 'processed', '0', 'failed', '0',
     'cancelled', '0', 'createdAt', num(now))
-  TOUCHED[batchId] = true
+  follow().touch(batchId)
 end
 
 local totals = {}
@@ -66,5 +67,5 @@ for _ = 1, chainCount do
 end
 
 for bid, n in pairs(totals) do redis.call('HINCRBY', K_batch(bid), 'total', n) end
-batch_flush(now)
+flush_batches(now)
 return out

@@ -1,4 +1,5 @@
 -- remove: deletes jobs of one queue that are not processing, from every index; frees their unique locks.
+-- include: jobs
 --
 -- KEYS[1]  the queue's jobs index
 -- ARGV[1] queue, ARGV[2..] job ids

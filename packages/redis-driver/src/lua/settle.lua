@@ -1,4 +1,5 @@
 -- settle: one fenced settle of a processing job, with every follow-up of a finishing outcome in the same step.
+-- include: jobs
 --
 -- KEYS[1]  the job hash
 -- ARGV[1] job id, ARGV[2] token, ARGV[3] now, ARGV[4] outcome type
@@ -15,12 +16,13 @@ local token = ARGV[2]
 local now = tonumber(ARGV[3])
 local kind = ARGV[4]
 
-local f = redis.call('HMGET', jk, 'state', 'token', 'queue', 'batchId', 'errors')
+local f = redis.call('HMGET', jk, 'state', 'token', 'queue', 'uniqueKey', 'batchId', 'chainId', 'chainIndex')
 if f[1] ~= 'processing' or f[2] ~= token then return { 0 } end
 local q = f[3]
+local meta = { f[4], f[5], f[6], f[7] }
 
 local function add_error(record)
-  local errors = f[5]
+  local errors = redis.call('HGET', jk, 'errors')
   if errors and #errors > 2 then errors = string.sub(errors, 1, -2) .. ',' .. record .. ']'
   else errors = '[' .. record .. ']' end
   redis.call('HSET', jk, 'errors', errors)
@@ -35,14 +37,14 @@ local state
 if kind == 'completed' then
   if ARGV[5] == '1' then redis.call('HSET', jk, 'result', ARGV[6]) else redis.call('HDEL', jk, 'result') end
   state = 'completed'
-  finish_job(q, id, jk, 'processing', state, now)
+  finish_job(q, id, jk, 'processing', state, now, meta)
 elseif kind == 'failed' then
   add_error(ARGV[6])
   state = 'failed'
-  finish_job(q, id, jk, 'processing', state, now)
+  finish_job(q, id, jk, 'processing', state, now, meta)
 elseif kind == 'cancelled' then
   state = 'cancelled'
-  finish_job(q, id, jk, 'processing', state, now)
+  finish_job(q, id, jk, 'processing', state, now, meta)
 elseif kind == 'retry' then
   add_error(ARGV[6])
   leave_active()
@@ -57,6 +59,6 @@ else
   return redis.error_reply('ERR conveyor: unknown settle outcome ' .. tostring(kind))
 end
 
-batch_flush(now)
-local bid = nz(f[4])
-return { 1, state, bid and batch_view(bid) or false }
+flush_batches(now)
+local bid = nz(f[5])
+return { 1, state, bid and follow().batch_view(bid) or false }
