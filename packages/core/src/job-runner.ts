@@ -11,18 +11,16 @@ import type { ChainInfo } from './chain-handle.js';
 import type { Conveyor } from './conveyor.js';
 import type { Lease, ReservedJob, SettleOutcome, SettleResult } from './driver.js';
 import { type Duration, toMs } from './duration.js';
-import { ConveyorError, ParseError, quote, StalledError, TimeoutError } from './errors.js';
+import { ConveyorError, quote, StalledError, TimeoutError } from './errors.js';
+import { EventRelay } from './event-relay.js';
 import type { ConveyorEvents } from './events.js';
 import { batchContextFor, chainInfoOf } from './group-context.js';
 import { decodeGroupOptions } from './group-options.js';
 import type { BatchContext, Job, JobClass } from './job.js';
 import { assertJobAt } from './job-items.js';
-import type { StoredJobOptions } from './job-options.js';
-import { decodeJob, decodeValue, encodeValue } from './serializer.js';
+import { decodeJob, encodeValue } from './serializer.js';
 import { SettleBatcher, type SettleSink } from './settle-batcher.js';
-
-type Events = EventEmitter.EventNames<ConveyorEvents>;
-type Args<E extends Events> = EventEmitter.EventArgs<ConveyorEvents, E>;
+import { StoredOptionsCache } from './stored-options-cache.js';
 
 /** What the runner needs from its worker. */
 export interface RunnerHost {
@@ -40,7 +38,6 @@ export interface RunnerHost {
 const CANCELLED: SettleOutcome = { type: 'cancelled' };
 /** Delays before re-sending settles the driver failed to take (then the lease expiry takes over). */
 const SETTLE_RETRY_MS = [200, 1_000, 5_000];
-const OPTIONS_CACHE_SIZE = 256;
 
 /**
  * Runs attempts: decodes a reserved job, runs its handler under its timeout, its cancellation and its lease,
@@ -53,11 +50,13 @@ export class JobRunner implements AttemptHost, SettleSink<Attempt> {
   readonly #host: RunnerHost;
   readonly #conveyor: Conveyor;
   readonly #batcher: SettleBatcher<Attempt>;
-  readonly #optionsCache = new Map<string, StoredJobOptions>();
+  readonly #options = new StoredOptionsCache();
+  readonly #events: EventRelay;
 
   constructor(host: RunnerHost) {
     this.#host = host;
     this.#conveyor = host.conveyor;
+    this.#events = new EventRelay(host.emitter, host.conveyor);
     this.#batcher = new SettleBatcher<Attempt>(
       () => this.#conveyor.driver,
       () => this.#conveyor.clock.now(),
@@ -85,7 +84,7 @@ export class JobRunner implements AttemptHost, SettleSink<Attempt> {
     let job: Job;
     try {
       attempt.cls = this.#host.resolveClass(record.name);
-      attempt.options = this.#decodeOptions(record.options);
+      attempt.options = this.#options.decode(record.options);
       job = decodeJob(attempt.cls, record.payload);
     } catch (error) {
       // Unknown class or a record that does not parse: failed at once, no retry, nothing lost.
@@ -99,7 +98,7 @@ export class JobRunner implements AttemptHost, SettleSink<Attempt> {
     if (timeout !== undefined && timeout > 0) {
       attempt.timer = this.#conveyor.clock.setTimeout(() => this.#timedOut(attempt, timeout), timeout);
     }
-    if (this.#wants('processing')) this.#emit('processing', attempt.info);
+    if (this.#events.wants('processing')) this.#events.emit('processing', attempt.info);
     let out: unknown;
     try {
       out = job.handle(context);
@@ -120,7 +119,7 @@ export class JobRunner implements AttemptHost, SettleSink<Attempt> {
    */
   recover(record: ReservedJob, group: AttemptGroup | null): void {
     const attempt = new Attempt(record, false, group);
-    if (this.#wants('stalled')) this.#emit('stalled', attempt.info);
+    if (this.#events.wants('stalled')) this.#events.emit('stalled', attempt.info);
     const error = new StalledError(
       `Job ${record.name} (${record.id}) stalled: its lease expired during attempt ${record.attempts} ` +
         '(its worker crashed, lost its storage connection or blocked its event loop).',
@@ -131,7 +130,7 @@ export class JobRunner implements AttemptHost, SettleSink<Attempt> {
       // Unknown here: retry with the stored backoff, no hook on the final failure.
     }
     try {
-      attempt.options = this.#decodeOptions(record.options);
+      attempt.options = this.#options.decode(record.options);
     } catch (parseError) {
       this.#fail(attempt, asError(parseError), true);
       return;
@@ -209,7 +208,7 @@ export class JobRunner implements AttemptHost, SettleSink<Attempt> {
     if (attempt.finished) return;
     const text = encodeValue(value, 'progress', this.#conveyor.maxPayloadBytes);
     const stored = await this.#conveyor.driver.setProgress(attempt.lease, text, this.now());
-    if (stored && this.#wants('progress')) this.#emit('progress', attempt.info, value);
+    if (stored && this.#events.wants('progress')) this.#events.emit('progress', attempt.info, value);
   }
 
   async extendChain(attempt: Attempt, jobs: Job[], position: 'append' | 'prepend'): Promise<void> {
@@ -254,25 +253,25 @@ export class JobRunner implements AttemptHost, SettleSink<Attempt> {
       const { crossed } = result.batch;
       // Callback jobs were enqueued by this settle.
       if (crossed.then || crossed.catch || crossed.finally) this.#host.workMayBeReady();
-      if (crossed.finally && this.#wants('batch:finished'))
-        this.#emit('batch:finished', { id: result.batch.batch.id });
+      if (crossed.finally && this.#events.wants('batch:finished'))
+        this.#events.emit('batch:finished', { id: result.batch.batch.id });
     }
     switch (outcome.type) {
       case 'completed':
         if (attempt.record.chainId !== null) this.#host.workMayBeReady(); // the next link was enqueued
-        if (this.#wants('completed')) this.#emit('completed', attempt.info, attempt.value);
+        if (this.#events.wants('completed')) this.#events.emit('completed', attempt.info, attempt.value);
         break;
       case 'retry':
         this.#host.workMayBeReady();
-        if (this.#wants('retrying'))
-          this.#emit('retrying', attempt.info, attempt.error!, outcome.availableAt);
+        if (this.#events.wants('retrying'))
+          this.#events.emit('retrying', attempt.info, attempt.error!, outcome.availableAt);
         break;
       case 'released':
         this.#host.workMayBeReady();
-        if (this.#wants('released')) this.#emit('released', attempt.info, outcome.availableAt);
+        if (this.#events.wants('released')) this.#events.emit('released', attempt.info, outcome.availableAt);
         break;
       case 'cancelled':
-        if (this.#wants('cancelled')) this.#emit('cancelled', attempt.info);
+        if (this.#events.wants('cancelled')) this.#events.emit('cancelled', attempt.info);
         break;
       case 'failed':
         if (attempt.record.chainId !== null) this.#host.workMayBeReady(); // the chain's catch jobs
@@ -312,9 +311,7 @@ export class JobRunner implements AttemptHost, SettleSink<Attempt> {
   }
 
   error(error: unknown): void {
-    const e = asError(error);
-    this.#host.emitter.emit('error', e);
-    this.#conveyor.emit('error', e);
+    this.#events.error(error);
   }
 
   // --- the attempt's end ----------------------------------------------------------------------------------
@@ -424,7 +421,7 @@ export class JobRunner implements AttemptHost, SettleSink<Attempt> {
         }),
       );
     }
-    if (this.#wants('failed')) this.#emit('failed', attempt.info, error);
+    if (this.#events.wants('failed')) this.#events.emit('failed', attempt.info, error);
     this.#done(attempt);
   }
 
@@ -433,30 +430,5 @@ export class JobRunner implements AttemptHost, SettleSink<Attempt> {
     attempt.done = true;
     this.#host.attemptDone(attempt);
     attempt.group?.one();
-  }
-
-  #decodeOptions(text: string): StoredJobOptions {
-    const cached = this.#optionsCache.get(text);
-    if (cached) return cached;
-    const options = decodeValue(text, 'job options');
-    if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-      throw new ParseError(`Stored job options are not an object: ${quote(options)}`);
-    }
-    const decoded = options as StoredJobOptions;
-    // Identical option strings are common (same class, same dispatch); meta is per job, so it is not cached.
-    if (decoded.meta === undefined && text.length <= 1_024) {
-      if (this.#optionsCache.size >= OPTIONS_CACHE_SIZE) this.#optionsCache.clear();
-      this.#optionsCache.set(text, Object.freeze(decoded));
-    }
-    return decoded;
-  }
-
-  #wants(event: Events): boolean {
-    return this.#host.emitter.listenerCount(event) > 0 || this.#conveyor.listenerCount(event) > 0;
-  }
-
-  #emit<E extends Events>(event: E, ...args: Args<E>): void {
-    this.#host.emitter.emit(event, ...args);
-    this.#conveyor.emit(event, ...args);
   }
 }

@@ -10,6 +10,8 @@ import { newId } from './ids.js';
 import type { JobClass } from './job.js';
 import { JobRunner, type RunnerHost } from './job-runner.js';
 import { LeaseKeeper } from './lease-keeper.js';
+import { PeriodicTask } from './periodic-task.js';
+import { sweepRetention } from './retention-sweeper.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { JobRegistry } from './serializer.js';
 import { type ResolvedWorkerOptions, resolveWorkerOptions, type WorkerOptions } from './worker-options.js';
@@ -17,10 +19,9 @@ import { type ResolvedWorkerOptions, resolveWorkerOptions, type WorkerOptions } 
 export { AttemptAbortedError } from './attempt.js';
 export type { WorkerOptions } from './worker-options.js';
 
-/** Most stalled jobs taken over in one `recoverStalled` call. */
+/** Most stalled jobs taken over in one `recoverStalled` call, and most calls in one pass. */
 const STALLED_BATCH = 100;
-/** Most finished jobs one `clean` call removes. */
-const SWEEP_BATCH = 1_000;
+const STALLED_ROUNDS = 10;
 /** Longest pause after a storage fault in the fetch loop. */
 const MAX_ERROR_PAUSE_MS = 5_000;
 
@@ -57,10 +58,8 @@ export class Worker extends EventEmitter<ConveyorEvents> implements RunnerHost {
   /** New reservations may run (false once `close()` began: they go straight back). */
   #accepting = true;
   #loop: Promise<void> | undefined;
-  #stalledRun: Promise<unknown> | undefined;
-  #sweepRun: Promise<unknown> | undefined;
-  #stalledTimer: ClockTimer | undefined;
-  #sweepTimer: ClockTimer | undefined;
+  #stalledTask: PeriodicTask | undefined;
+  #sweepTask: PeriodicTask | undefined;
   /** Runs the conveyor's schedules while the worker runs (option `scheduler`). */
   #scheduler: Scheduler | undefined;
 
@@ -258,16 +257,24 @@ export class Worker extends EventEmitter<ConveyorEvents> implements RunnerHost {
     if (this.#closed) return;
     this.#running = true;
     this.#leases!.hold();
-    this.#stalledTick();
-    this.#sweepTick();
+    const { clock } = this.conveyor;
+    const onError = (error: unknown) => this.#runner!.error(error);
+    this.#stalledTask = new PeriodicTask(
+      clock,
+      this.#options.stalledIntervalMs,
+      () => this.#recoverStalled(),
+      onError,
+    );
+    this.#sweepTask = new PeriodicTask(clock, this.#options.sweepIntervalMs, () => this.#sweep(), onError);
+    this.#stalledTask.start();
+    this.#sweepTask.start();
     this.#loop = this.#fetchLoop();
   }
 
   async #close(graceMs: number): Promise<void> {
     this.#accepting = false;
     this.#running = false;
-    this.#stalledTimer?.cancel();
-    this.#sweepTimer?.cancel();
+    const chores = Promise.all([this.#stalledTask?.stop(), this.#sweepTask?.stop()]);
     this.#wait?.abort();
     this.#slotWaiter?.();
     this.#slotWaiter = undefined;
@@ -285,12 +292,10 @@ export class Worker extends EventEmitter<ConveyorEvents> implements RunnerHost {
       await this.#loop;
       if (this.#inflight > 0) await Promise.race([this.#whenIdle(), graceOver]);
       this.#runner?.releaseAll();
-      await Promise.all([this.#stalledRun, this.#sweepRun]);
+      await chores;
       await this.#whenIdle();
     } finally {
       graceTimer?.cancel();
-      this.#stalledTimer?.cancel();
-      this.#sweepTimer?.cancel();
       this.#leases?.stop();
       this.#unsubscribe?.();
       this.#unsubscribe = undefined;
@@ -319,6 +324,17 @@ export class Worker extends EventEmitter<ConveyorEvents> implements RunnerHost {
     if (runner.active.has(event.jobId)) runner.cancel(event.jobId);
     else if (this.#reserving > 0) (this.#lateCancels ??= new Set()).add(event.jobId);
   };
+
+  #sweep(): Promise<number> {
+    const conveyor = this.conveyor;
+    return sweepRetention(
+      conveyor.driver,
+      this.queues,
+      conveyor.retention,
+      () => conveyor.clock.now(),
+      () => this.#running,
+    );
+  }
 
   // --- fetching -------------------------------------------------------------------------------------------
 
@@ -416,29 +432,14 @@ export class Worker extends EventEmitter<ConveyorEvents> implements RunnerHost {
     if (this.#wait === controller) this.#wait = undefined;
   }
 
-  // --- stalled recovery and retention ---------------------------------------------------------------------
-
-  #stalledTick(): void {
-    this.#stalledTimer = undefined;
-    const run = this.#recoverStalled()
-      .catch((error) => this.#runner!.error(error))
-      .finally(() => {
-        if (this.#running) {
-          this.#stalledTimer = this.conveyor.clock.setTimeout(
-            () => this.#stalledTick(),
-            this.#options.stalledIntervalMs,
-          );
-        }
-      });
-    this.#stalledRun = run;
-  }
+  // --- stalled recovery ----------------------------------------------------------------------------------
 
   /** Takes over jobs whose lease expired and settles each as a failed attempt with a `StalledError`. */
   async #recoverStalled(): Promise<number> {
     const conveyor = this.conveyor;
     const runner = this.#runner!;
     let total = 0;
-    for (let round = 0; round < 10; round++) {
+    for (let round = 0; round < STALLED_ROUNDS; round++) {
       const jobs = await conveyor.driver.recoverStalled(
         this.queues,
         conveyor.clock.now(),
@@ -457,48 +458,5 @@ export class Worker extends EventEmitter<ConveyorEvents> implements RunnerHost {
       if (jobs.length < STALLED_BATCH) break;
     }
     return total;
-  }
-
-  #sweepTick(): void {
-    this.#sweepTimer = undefined;
-    const run = this.#sweep()
-      .catch((error) => this.#runner!.error(error))
-      .finally(() => {
-        if (this.#running) {
-          this.#sweepTimer = this.conveyor.clock.setTimeout(
-            () => this.#sweepTick(),
-            this.#options.sweepIntervalMs,
-          );
-        }
-      });
-    this.#sweepRun = run;
-  }
-
-  /** Removes finished jobs beyond the conveyor's retention, per queue and state, in bounded batches. */
-  async #sweep(): Promise<number> {
-    const conveyor = this.conveyor;
-    const { completed, failed } = conveyor.retention;
-    const rules = [
-      { state: 'completed', rule: completed },
-      { state: 'cancelled', rule: completed },
-      { state: 'failed', rule: failed },
-    ] as const;
-    let removed = 0;
-    for (const queue of this.queues) {
-      for (const { state, rule } of rules) {
-        for (let round = 0; round < 10 && this.#running; round++) {
-          const count = await conveyor.driver.clean({
-            queue,
-            state,
-            finishedBefore: conveyor.clock.now() - rule.ageMs,
-            keep: rule.count,
-            limit: SWEEP_BATCH,
-          });
-          removed += count;
-          if (count < SWEEP_BATCH) break;
-        }
-      }
-    }
-    return removed;
   }
 }

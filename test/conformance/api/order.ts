@@ -103,7 +103,8 @@ export function orderSuite(factory: DriverFactory): void {
       const conveyor = h.conveyor([Tagged]);
       const t0 = h.clock.now();
       const job = await conveyor.dispatch(new Tagged('d')).delay('1h');
-      const worker = h.worker(conveyor);
+      // A real-time idle wait this long cannot be what wakes it: only the clock can.
+      const worker = h.worker(conveyor, { idleWait: '1h' });
       await worker.start();
       await h.clock.advance(30 * MINUTE);
       expect(ran).toEqual([]);
@@ -117,7 +118,7 @@ export function orderSuite(factory: DriverFactory): void {
     it('wakes a started, idle worker when a job is dispatched', async () => {
       const { ran, Tagged } = recorder();
       const conveyor = h.conveyor([Tagged]);
-      const worker = h.worker(conveyor, { queues: ['a', 'b'] });
+      const worker = h.worker(conveyor, { queues: ['a', 'b'], idleWait: '1h' });
       await worker.start();
       const job = await conveyor.dispatch(new Tagged('now')).onQueue('b');
       await eventFor(worker, 'completed', job.id);

@@ -39,6 +39,7 @@ export function workerSetupSuite(factory: DriverFactory): void {
     it('sends a job of an unknown name to failed, naming the class and saying to register it; it can be retried after registering', async () => {
       class Unlisted extends Job<string> {
         static jobName = 'reports.Unlisted';
+        static maxAttempts = 3;
         handle() {
           return 'ran';
         }
@@ -60,6 +61,23 @@ export function workerSetupSuite(factory: DriverFactory): void {
       expect(await conveyor.retry(job.id)).toEqual([job.id]);
       expect(await deployed.drain()).toBe(1);
       expect(await job.result()).toBe('ran');
+    });
+
+    it('sends a stored job that does not parse to failed, with no retry, and goes on', async () => {
+      class Parsed extends Job {
+        static maxAttempts = 3;
+        handle() {}
+      }
+      const conveyor = h.conveyor([Parsed]);
+      const good = await conveyor.dispatch(new Parsed());
+      const prepared = conveyor.prepare(new Parsed(), {});
+      await h.driver.push({ jobs: [{ ...prepared, payload: '{not json' }] }, h.clock.now());
+      const worker = h.worker(conveyor);
+      expect(await worker.drain()).toBe(2);
+      const record = await recordOf(h.driver, prepared.id);
+      expect(record).toMatchObject({ state: 'failed', attempts: 1 });
+      expect(record.errors).toMatchObject([{ name: 'ParseError' }]);
+      expect(await good.status()).toBe('completed');
     });
 
     it('knows the jobs of its own list and those registered on the conveyor later', async () => {
