@@ -399,6 +399,19 @@ export function schedulesSuite(factory: DriverFactory): void {
       expect(await info('window')).toMatchObject({ nextRunAt: null, lastRunAt: T0 + 4 * MINUTE });
     });
 
+    it('never gets stuck on a stored next run that is not after the last claimed occurrence', async () => {
+      await conveyor.schedules.create(new ScheduledJob(new Report()).everyMinute().name('m'));
+      const [record] = await driver.listSchedules();
+      // As a save from a stale read, or a process whose clock runs behind, may leave it.
+      await driver.saveSchedule({ ...record!, lastRunAt: T0 + 2 * MINUTE, nextRunAt: T0 + MINUTE });
+      await scheduler().start();
+
+      await advance(2 * MINUTE);
+      expect(await jobs()).toEqual([]);
+      await advance(MINUTE);
+      expect((await jobs()).map(scheduledAt)).toEqual([T0 + 3 * MINUTE]);
+    });
+
     it('a scheduler dispatches persisted schedules whose job class it does not know', async () => {
       await conveyor.schedules.create(new ScheduledJob(new Report('x')).everyMinute().name('r'));
       const bare = new Conveyor({ driver, clock });

@@ -154,9 +154,12 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
         if (record.paused || record.nextRunAt === null) continue;
         try {
           const definition = decodeDefinition(record.definition, record.name);
-          const run = record.nextRunAt <= now ? await this.#runDue(record, definition, now) : null;
-          if (run) runs.push(run);
-          const next = run || record.nextRunAt <= now ? nextRunOf(definition, now) : record.nextRunAt;
+          const at = dueOccurrence(record, definition);
+          if (at !== null && at <= now) {
+            const run = await this.#runDue(record.name, definition, at, now);
+            if (run) runs.push(run);
+          }
+          const next = at === null || at <= now ? nextRunOf(definition, now) : at;
           if (next !== null) wakeAt = Math.min(wakeAt, next);
         } catch (error) {
           this.#report(error);
@@ -173,27 +176,27 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
    * the time), one claim covers them all: `at` is the first, and the stored next run moves past `now`.
    */
   async #runDue(
-    record: ScheduleRecord,
+    name: string,
     definition: ScheduleDefinition,
+    at: number,
     now: number,
   ): Promise<ScheduleRun | null> {
-    const at = record.nextRunAt!;
     const nextRunAt = nextRunOf(definition, now);
     const driver = this.conveyor.driver;
-    if (!(await driver.claimOccurrence(record.name, at, nextRunAt))) return null; // another process has it
+    if (!(await driver.claimOccurrence(name, at, nextRunAt))) return null; // another process has it
     if (definition.missed === 'skip' && now - at > this.#missedAfterMs) {
-      const run: ScheduleRun = { schedule: record.name, at, outcome: 'missed', jobId: null };
+      const run: ScheduleRun = { schedule: name, at, outcome: 'missed', jobId: null };
       this.emit('skipped', run);
       return run;
     }
-    const job = this.#jobFor(record.name, definition, at);
+    const job = this.#jobFor(name, definition, at);
     const outcome = (await driver.push({ jobs: [job] }, this.conveyor.clock.now())).jobs[0]!;
     if (outcome.outcome === 'duplicate') {
-      const run: ScheduleRun = { schedule: record.name, at, outcome: 'overlapping', jobId: outcome.id };
+      const run: ScheduleRun = { schedule: name, at, outcome: 'overlapping', jobId: outcome.id };
       this.emit('skipped', run);
       return run;
     }
-    const run: ScheduleRun = { schedule: record.name, at, outcome: 'dispatched', jobId: outcome.id };
+    const run: ScheduleRun = { schedule: name, at, outcome: 'dispatched', jobId: outcome.id };
     this.conveyor.emit('dispatched', { id: outcome.id, name: job.name, queue: job.queue, attempt: 0 });
     this.emit('dispatched', run);
     return run;
@@ -230,4 +233,15 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     if (this.listenerCount('error') > 0) this.emit('error', err);
     else console.error('[conveyor] scheduler error:', err);
   }
+}
+
+/**
+ * The occurrence a record is waiting for: its `nextRunAt`, or (should that not be after the last claimed one,
+ * as a record saved from a stale read or by a process with a skewed clock may say) the first occurrence after
+ * `lastRunAt`, so a schedule can never get stuck on an occurrence the driver will refuse.
+ */
+function dueOccurrence(record: ScheduleRecord, definition: ScheduleDefinition): number | null {
+  const at = record.nextRunAt;
+  if (at === null || record.lastRunAt === null || at > record.lastRunAt) return at;
+  return nextRunOf(definition, record.lastRunAt);
 }
