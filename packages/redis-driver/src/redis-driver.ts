@@ -56,7 +56,14 @@ export interface RedisDriverOptions {
    * `prefix`: every key shares `{prefix}`, so every script is single-slot on Redis Cluster. Default: `queue`.
    */
   hashTag?: HashTagMode;
+  /**
+   * How long a finished batch or chain stays readable (`getBatch`, `getChain`) before Redis expires its keys.
+   * Jobs have their own retention (`clean`). Default: 7 days.
+   */
+  groupRetentionMs?: number;
 }
+
+const SEVEN_DAYS_MS = 7 * 24 * 60 * 60 * 1_000;
 
 /** Redis storage for Conveyor: one Lua script per transition, many jobs per round trip. */
 export class RedisDriver implements Driver {
@@ -71,7 +78,7 @@ export class RedisDriver implements Driver {
   constructor(options: RedisDriverOptions = {}) {
     this.keys = new Keys(options.prefix ?? 'conveyor', options.hashTag ?? 'queue');
     this.#connections = openConnections(options);
-    const scripts = new Scripts(this.keys);
+    const scripts = new Scripts(this.keys, options.groupRetentionMs ?? SEVEN_DAYS_MS);
     this.#ctx = {
       redis: this.#connections.main,
       keys: this.keys,

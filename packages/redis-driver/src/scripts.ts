@@ -82,8 +82,12 @@ export class Scripts {
   readonly #compiled = new Map<ScriptName, Compiled>();
   #base: string | undefined;
 
-  constructor(keys: Keys) {
+  readonly #groupRetentionMs: number;
+
+  /** `groupRetentionMs`: how long a finished batch or chain is kept before Redis expires its keys. */
+  constructor(keys: Keys, groupRetentionMs: number) {
     this.#keys = keys;
+    this.#groupRetentionMs = groupRetentionMs;
   }
 
   /**
@@ -94,7 +98,10 @@ export class Scripts {
     let script = this.#compiled.get(name);
     if (!script) {
       const body = readLua(`${name}.lua`);
-      this.#base ??= this.#keys.luaKeyFunctions() + readLua('include/base.lua');
+      this.#base ??=
+        this.#keys.luaKeyFunctions() +
+        `local GROUP_RETENTION_MS = ${Math.max(1, Math.floor(this.#groupRetentionMs))}\n` +
+        readLua('include/base.lua');
       const jobs = /^-- include: jobs$/m.test(body)
         ? JOB_INCLUDES.map((file) => readLua(file)).join('\n')
         : '';

@@ -108,3 +108,40 @@ describe('batches and chains across queues', () => {
     expect((await driver.getBatch(batch.id))?.total).toBe(2);
   });
 });
+
+describe('bounded growth', () => {
+  it('expires a finished batch and chain after groupRetentionMs, and keeps running ones', async () => {
+    const driver = makeDriver(prefix, { groupRetentionMs: 60_000 });
+    const batch = batchOf({ then: [], catch: [], finally: [] });
+    const chain = {
+      id: randomUUID(),
+      links: [newJob({ queue: 'gc' })],
+      catch: [],
+      options: '{}',
+      batchId: null,
+    };
+    const running = {
+      id: randomUUID(),
+      links: [newJob({ queue: 'gc-2' })],
+      catch: [],
+      options: '{}',
+      batchId: null,
+    };
+    await driver.push(
+      { jobs: [newJob({ queue: 'gc', batchId: batch.id })], chains: [chain, running], batch },
+      T0,
+    );
+    const { jobs } = await reserveAll(driver, T0, ['gc']);
+    await driver.settle(
+      jobs.map((job) => ({ jobId: job.id, token: job.token, outcome: { type: 'completed', result: null } })),
+      T0 + 1,
+    );
+
+    const ttl = (key: string) => driver.redis.pttl(key);
+    expect(await ttl(driver.keys.batch(batch.id))).toBeGreaterThan(50_000);
+    expect(await ttl(driver.keys.batchOutcomes(batch.id))).toBeGreaterThan(50_000);
+    expect(await ttl(driver.keys.chain(chain.id))).toBeGreaterThan(50_000);
+    expect(await ttl(driver.keys.chainLinks(chain.id))).toBeGreaterThan(50_000);
+    expect(await ttl(driver.keys.chain(running.id))).toBe(-1);
+  });
+});

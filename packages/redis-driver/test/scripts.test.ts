@@ -9,7 +9,7 @@ afterAll(() => cleanup(prefix));
 describe('scripts', () => {
   it('every script compiles on the server, each with a KEYS/ARGV/Returns header', async () => {
     const driver = makeDriver(prefix);
-    const scripts = new Scripts(new Keys(prefix));
+    const scripts = new Scripts(new Keys(prefix), 60_000);
     for (const name of SCRIPT_NAMES) {
       const { text, sha } = scripts.compiled(name);
       expect(await driver.redis.script('LOAD', text)).toBe(sha);

@@ -13,6 +13,12 @@ local function build_follow_ups()
   local CROSSED = {} -- batch id -> { then, catch, finally } booleans crossed by this script
   local batch_outcome, chain_after
 
+  -- A finished chain or batch is kept GROUP_RETENTION_MS (rendered by scripts.ts), then Redis drops it.
+  local function expire_all(keys)
+    for _, key in ipairs(keys) do redis.call('PEXPIRE', key, num(GROUP_RETENTION_MS)) end
+  end
+  local function expire_chain(cid) expire_all({ K_chain(cid), K_chain_links(cid) }) end
+
   -- Stores a link that will never run as a cancelled job, counted in its batch.
   local function store_cancelled(j, now, cid, cidx)
     local q = j.queue
@@ -42,6 +48,7 @@ local function build_follow_ups()
     local n = redis.call('LLEN', K_chain_links(cid))
     for i = from, n - 1 do store_cancelled(chain_link(cid, i, nz(c[1])), now, cid, i) end
     if state == 'failed' and nz(c[2]) then enqueue_all(c[2], now) end
+    expire_chain(cid)
   end
 
   local function batch_is_cancelled(bid)
@@ -57,6 +64,7 @@ local function build_follow_ups()
     local nextIndex = index + 1
     if nextIndex >= redis.call('LLEN', K_chain_links(cid)) then
       redis.call('HSET', ck, 'state', 'completed', 'finishedAt', num(now), 'position', num(index))
+      expire_chain(cid)
       return
     end
     local bid = nz(c[2])
@@ -133,6 +141,7 @@ local function build_follow_ups()
         crossed[3] = true
         finished = true
         enqueue_all(redis.call('HGET', bk, 'finally'), now)
+        expire_all({ bk, K_batch_outcomes(bid), K_batch_members(bid), K_batch_failed(bid) })
       end
       CROSSED[bid] = crossed
       publish({ type = 'batch', batchId = bid, finished = finished })
