@@ -1,7 +1,16 @@
 import type { Driver } from '@conveyor/core/driver';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DriverFactory } from '../describe-driver.js';
-import { newJob, PATIENCE_MS, releasedUntil, reserveOne, settle, T0, within } from './fixtures.js';
+import {
+  newJob,
+  PATIENCE_MS,
+  releasedUntil,
+  reserveIds,
+  reserveOne,
+  settle,
+  T0,
+  within,
+} from './fixtures.js';
 
 /** A wait long enough that only a wake-up, never the timeout, can end it within PATIENCE_MS. */
 const LONG_WAIT_MS = 60_000;
@@ -66,12 +75,18 @@ export function waitForWorkSuite(factory: DriverFactory): void {
       expect(await within(waiting, PATIENCE_MS)).toBe('resolved');
     });
 
-    it('wakes every waiter of the queue', async () => {
-      const waiters = [1, 2, 3].map(() => driver.waitForWork(['default'], LONG_WAIT_MS, abort.signal));
+    it('leaves no idle worker asleep while work is ready: three waiting workers each get one of three jobs', async () => {
+      const idleWorker = async (i: number) => {
+        await driver.waitForWork(['default'], LONG_WAIT_MS, abort.signal);
+        return reserveIds(driver, T0, { max: 1, workerId: `worker-${i}` });
+      };
+      const workers = Promise.all([1, 2, 3].map(idleWorker));
+      const jobs = [newJob(), newJob(), newJob()];
 
-      await driver.push({ jobs: [newJob()] }, T0);
+      await driver.push({ jobs }, T0);
 
-      expect(await within(Promise.all(waiters), PATIENCE_MS)).toBe('resolved');
+      expect(await within(workers, PATIENCE_MS)).toBe('resolved');
+      expect((await workers).flat().sort()).toEqual(jobs.map((job) => job.id).sort());
     });
   });
 }
