@@ -48,7 +48,8 @@ export class WorkWaiter {
   }
 
   wait(markers: string[], timeoutMs: number, signal: AbortSignal): Promise<void> {
-    if (this.#closed || signal.aborted || markers.length === 0) return Promise.resolve();
+    if (this.#closed || signal.aborted) return Promise.resolve();
+    if (markers.length === 0) return sleep(timeoutMs, signal);
     const key = markers.join('\u0000');
     let group = this.#groups.get(key);
     if (!group) {
@@ -141,6 +142,19 @@ export class WorkWaiter {
     }
     this.#idle.push(connection);
   }
+}
+
+/** Nothing to watch: just wait out the timeout (or the abort), so a caller never spins. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, Math.max(0, ms));
+    signal.addEventListener('abort', done, { once: true });
+  });
 }
 
 function finishAll(group: Group): void {

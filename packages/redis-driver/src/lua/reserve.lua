@@ -47,14 +47,14 @@ for i = 6, #ARGV do
       local id = string.sub(popped[p], 17)
       local jk = K_job(q, id)
       if redis.call('EXISTS', jk) == 1 then
+        local f = redis.call('HMGET', jk, 'attempts', 'cancelRequested', 'uniqueKey', 'uniqueUntil')
         -- never HINCRBY a stored field: a corrupt value must not raise halfway through (no rollback)
-        local attempts = (tonumber(redis.call('HGET', jk, 'attempts')) or 0) + 1
+        local attempts = (tonumber(f[1]) or 0) + 1
         redis.call('HSET', jk, 'state', 'processing', 'attempts', num(attempts), 'startedAt', num(now),
           'workerId', workerId, 'token', token, 'leaseExpiresAt', leaseUntil)
-        redis.call('HDEL', jk, 'cancelRequested')
+        if f[2] then redis.call('HDEL', jk, 'cancelRequested') end
         redis.call('ZADD', active, leaseUntil, id)
-        local u = redis.call('HMGET', jk, 'uniqueKey', 'uniqueUntil')
-        if u[1] and u[2] == 'started' then lock_release(K_unique(u[1]), id) end
+        if f[3] and f[4] == 'started' then lock_release(K_unique(f[3]), id) end
         out[#out + 1] = redis.call('HGETALL', jk)
         taken = taken + 1
       end

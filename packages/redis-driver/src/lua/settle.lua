@@ -35,9 +35,8 @@ end
 
 local state
 if kind == 'completed' then
-  if ARGV[5] == '1' then redis.call('HSET', jk, 'result', ARGV[6]) else redis.call('HDEL', jk, 'result') end
   state = 'completed'
-  finish_job(q, id, jk, 'processing', state, now, meta)
+  finish_job(q, id, jk, 'processing', state, now, meta, ARGV[5] == '1' and ARGV[6] or nil)
 elseif kind == 'failed' then
   add_error(ARGV[6])
   state = 'failed'

@@ -8,10 +8,16 @@ local function follow()
 end
 
 -- meta: { uniqueKey, batchId, chainId, chainIndex } when the caller already read them, else nil.
-finish_job = function(q, id, jk, from, state, now, meta)
+-- result: the result to store with the finish (completed), or nil to clear it.
+finish_job = function(q, id, jk, from, state, now, meta, result)
   leave_state(q, id, jk, from)
-  redis.call('HSET', jk, 'state', state, 'finishedAt', num(now))
-  redis.call('HDEL', jk, 'token', 'workerId', 'leaseExpiresAt')
+  if result then
+    redis.call('HSET', jk, 'state', state, 'finishedAt', num(now), 'result', result)
+    redis.call('HDEL', jk, 'token', 'workerId', 'leaseExpiresAt')
+  else
+    redis.call('HSET', jk, 'state', state, 'finishedAt', num(now))
+    redis.call('HDEL', jk, 'token', 'workerId', 'leaseExpiresAt', 'result')
+  end
   redis.call('ZADD', K_queue(q, state), num(now), id)
   local f = meta or redis.call('HMGET', jk, 'uniqueKey', 'batchId', 'chainId', 'chainIndex')
   if f[1] then lock_release(K_unique(f[1]), id) end
