@@ -3,15 +3,15 @@ import type { ClockTimer } from '../clock.js';
 import type { Conveyor } from '../conveyor.js';
 import type { NewJob, ScheduleRecord } from '../driver.js';
 import { type Duration, toMs } from '../duration.js';
-import { ConfigurationError } from '../errors.js';
+import { ConfigurationError, quote } from '../errors.js';
 import { newId } from '../ids.js';
 import type { StoredJobOptions } from '../job-options.js';
 import { decodeValue, encodeValue } from '../serializer.js';
 import { decodeDefinition, nextRunOf, type ScheduleDefinition } from './definition.js';
 
 export interface SchedulerOptions {
-  /** The instance whose driver holds the schedules and receives the jobs. */
-  conveyor: Conveyor;
+  /** The instance whose driver holds the schedules and receives the jobs. Default: `Queue`. */
+  conveyor?: Conveyor;
   /**
    * How often persisted schedules are read again, so schedules created, paused or deleted by other processes
    * are picked up even when no occurrence is due. Default 5 s.
@@ -52,14 +52,14 @@ export interface SchedulerEvents {
 /**
  * Runs schedules: at each occurrence it claims the occurrence through the driver (exactly one process wins,
  * however many run a scheduler) and dispatches the schedule's job. Runs inside every worker by default, or
- * standalone: `await new Scheduler({ conveyor }).start()`.
+ * standalone: `await new Scheduler().start()` (on `Queue`) or `new Scheduler({ conveyor })`.
  *
  * Time comes from the conveyor's clock, so a `FakeClock` drives it without real waiting: `advance()` fires the
  * scheduler's timer at each occurrence.
  */
 export class Scheduler extends EventEmitter<SchedulerEvents> {
   readonly id: string;
-  readonly conveyor: Conveyor;
+  #conveyor: Conveyor | undefined;
   readonly #refreshMs: number;
   readonly #missedAfterMs: number;
   #saved = false;
@@ -68,17 +68,31 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   #ticking: Promise<ScheduleRun[]> | undefined;
   #unwatch: (() => void) | undefined;
 
-  constructor(options: SchedulerOptions) {
+  constructor(options: SchedulerOptions = {}) {
     super();
-    if (!options?.conveyor) {
+    const conveyor = options.conveyor as Partial<Conveyor> | null | undefined;
+    if (
+      conveyor !== undefined &&
+      (conveyor === null || typeof conveyor !== 'object' || !conveyor.schedules)
+    ) {
       throw new ConfigurationError(
-        'new Scheduler() needs { conveyor }: pass Queue (the default instance) or your own Conveyor.',
+        `Invalid scheduler conveyor ${quote(conveyor)}: pass a Conveyor instance.`,
       );
     }
-    this.conveyor = options.conveyor;
+    this.#conveyor = options.conveyor;
     this.id = options.id ?? newId();
     this.#refreshMs = Math.max(1, toMs(options.refresh ?? '5s', 'scheduler refresh'));
     this.#missedAfterMs = toMs(options.missedAfter ?? '1m', 'scheduler missedAfter');
+  }
+
+  /** The conveyor this scheduler serves (the default `Queue` unless one was given). */
+  get conveyor(): Conveyor {
+    if (!this.#conveyor) {
+      throw new ConfigurationError(
+        'This scheduler has not started yet: it uses the default Queue once it does.',
+      );
+    }
+    return this.#conveyor;
   }
 
   get running(): boolean {
@@ -93,11 +107,12 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   async start(): Promise<void> {
     if (this.#running) return;
     this.#running = true;
-    // A change made in this process (create, pause, resume, delete) is acted on at once.
-    this.#unwatch = this.conveyor.schedules.watch(() => {
-      if (this.#running) this.tick().catch((error) => this.#report(error));
-    });
     try {
+      await this.#bind();
+      // A change made in this process (create, pause, resume, delete) is acted on at once.
+      this.#unwatch = this.conveyor.schedules.watch(() => {
+        if (this.#running) this.tick().catch((error) => this.#report(error));
+      });
       await this.tick();
     } catch (error) {
       this.#running = false;
@@ -134,9 +149,20 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
    */
   tick(): Promise<ScheduleRun[]> {
     const previous = this.#ticking?.catch(() => []) ?? Promise.resolve([]);
-    const current = previous.then(() => this.#tick());
+    const current = previous.then(async () => {
+      await this.#bind();
+      return this.#tick();
+    });
     this.#ticking = current;
     return current;
+  }
+
+  /** Binds the default `Queue` when no conveyor was given (imported here: queue.ts imports this module). */
+  async #bind(): Promise<void> {
+    if (!this.#conveyor) {
+      const { Queue } = await import('../queue.js');
+      this.#conveyor ??= Queue;
+    }
   }
 
   async #tick(): Promise<ScheduleRun[]> {
