@@ -412,6 +412,36 @@ export function schedulesSuite(factory: DriverFactory): void {
       expect((await jobs()).map(scheduledAt)).toEqual([T0 + 3 * MINUTE]);
     });
 
+    it('lists an unreadable stored schedule, reports it once, and runs the others', async () => {
+      await conveyor.schedules.create(new ScheduledJob(new Report()).everyMinute().name('good'));
+      await driver.saveSchedule({
+        name: 'broken',
+        definition: '{"v":99}',
+        paused: false,
+        nextRunAt: T0,
+        lastRunAt: null,
+      });
+      const s = scheduler();
+      const errors: Error[] = [];
+      s.on('error', (error) => errors.push(error));
+      await s.start();
+
+      await advance(MINUTE);
+      await advance(MINUTE);
+      expect((await jobs()).map(scheduledAt)).toEqual([T0 + MINUTE, T0 + 2 * MINUTE]);
+      expect(errors.map((e) => e.message)).toEqual([
+        expect.stringMatching(/Stored schedule "broken" is not a schedule/),
+      ]);
+      expect(await conveyor.schedules.get('broken')).toEqual({
+        name: 'broken',
+        paused: false,
+        nextRunAt: T0,
+        lastRunAt: null,
+        error: expect.stringContaining('"broken"'),
+      });
+      expect(await conveyor.schedules.delete('broken')).toBe(true);
+    });
+
     it('a scheduler dispatches persisted schedules whose job class it does not know', async () => {
       await conveyor.schedules.create(new ScheduledJob(new Report('x')).everyMinute().name('r'));
       const bare = new Conveyor({ driver, clock });

@@ -3,7 +3,7 @@ import type { ClockTimer } from '../clock.js';
 import type { Conveyor } from '../conveyor.js';
 import type { NewJob, ScheduleRecord } from '../driver.js';
 import { type Duration, toMs } from '../duration.js';
-import { ConfigurationError, quote } from '../errors.js';
+import { ConfigurationError, ParseError, quote } from '../errors.js';
 import { newId } from '../ids.js';
 import type { StoredJobOptions } from '../job-options.js';
 import { decodeValue, encodeValue } from '../serializer.js';
@@ -67,6 +67,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   #timer: ClockTimer | undefined;
   #ticking: Promise<ScheduleRun[]> | undefined;
   #unwatch: (() => void) | undefined;
+  /** Stored definitions already reported as unreadable (reported once each, not at every tick). */
+  readonly #unreadable = new Set<string>();
 
   constructor(options: SchedulerOptions = {}) {
     super();
@@ -178,7 +180,9 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       const runs: ScheduleRun[] = [];
       for (const record of records) {
         if (record.paused || record.nextRunAt === null) continue;
+        const key = `${record.name}\u0000${record.definition}`;
         try {
+          if (this.#unreadable.has(key)) continue;
           const definition = decodeDefinition(record.definition, record.name);
           const at = dueOccurrence(record, definition);
           if (at !== null && at <= now) {
@@ -188,6 +192,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
           const next = at === null || at <= now ? nextRunOf(definition, now) : at;
           if (next !== null) wakeAt = Math.min(wakeAt, next);
         } catch (error) {
+          // A definition that does not parse, or whose cron no longer validates, fails the same way every time.
+          if (error instanceof ParseError || error instanceof ConfigurationError) this.#unreadable.add(key);
           this.#report(error);
         }
       }
