@@ -205,21 +205,28 @@ export class RedisDriver implements Driver {
         requests.map((r) => r.jobId),
       );
       const results: SettleResult[] = requests.map(() => ({ ok: false }));
-      const calls: ScriptCall[] = [];
-      const positions: number[] = [];
+      // one script call per queue, many items each; calls for several queues share one pipeline
+      const groups = new Map<string, { items: Parameters<typeof settleCall>[0]; positions: number[] }>();
       requests.forEach((request, i) => {
         const queue = located.get(request.jobId);
         if (queue === undefined) return;
-        calls.push(settleCall(this.keys.job(queue, request.jobId), request, now));
-        positions.push(i);
+        let group = groups.get(queue);
+        if (!group) groups.set(queue, (group = { items: [], positions: [] }));
+        group.items.push({ jobKey: this.keys.job(queue, request.jobId), request });
+        group.positions.push(i);
       });
-      const replies = await this.#ctx.scripts.runMany(this.redis, calls);
-      replies.forEach(({ error, value }, j) => {
+      const replies = await this.#ctx.scripts.runMany(
+        this.redis,
+        [...groups.values()].map((group) => settleCall(group.items, now)),
+      );
+      [...groups.values()].forEach((group, g) => {
+        const { error, value } = replies[g]!;
         if (error) throw error;
-        const reply = value as [number, JobState?, unknown?];
-        if (reply[0] === 1) {
-          results[positions[j]!] = { ok: true, state: reply[1]!, batch: parseBatchView(reply[2]) };
-        }
+        (value as Array<[number, JobState?, unknown?]>).forEach((reply, j) => {
+          if (reply[0] === 1) {
+            results[group.positions[j]!] = { ok: true, state: reply[1]!, batch: parseBatchView(reply[2]) };
+          }
+        });
       });
       return results;
     });

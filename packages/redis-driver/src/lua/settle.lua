@@ -1,63 +1,69 @@
--- settle: one fenced settle of a processing job, with every follow-up of a finishing outcome in the same step.
+-- settle: fenced settles of processing jobs of one queue, each with every follow-up of a finishing outcome.
 -- include: jobs
+-- Items are applied one after another; each is fenced on its own and reports the thresholds it crossed.
 --
--- KEYS[1]  the job hash
--- ARGV[1] job id, ARGV[2] token, ARGV[3] now, ARGV[4] outcome type
---   completed: ARGV[5] '1' when a result follows, ARGV[6] result
---   retry:     ARGV[5] availableAt, ARGV[6] error record JSON
---   failed:    ARGV[6] error record JSON
---   released:  ARGV[5] availableAt
+-- KEYS[i]  the hash of the i-th job
+-- ARGV[1] now, then 5 fields per item: job id, token, outcome type, a, b
+--   completed: a = '1' when a result follows, b = result
+--   retry:     a = availableAt, b = error record JSON
+--   failed:    b = error record JSON
+--   released:  a = availableAt
+--   cancelled: (none)
 --
--- Returns { 0 } when the lease is stale (not processing, other token, or no job);
---         { 1, state, batch view or false } otherwise (batch view: see batch_view).
-local jk = KEYS[1]
-local id = ARGV[1]
-local token = ARGV[2]
-local now = tonumber(ARGV[3])
-local kind = ARGV[4]
+-- Returns one reply per item: { 0 } when the lease is stale (not processing, other token, or no job);
+--         { 1, state, batch view or false } otherwise (batch view: see batch_view in follow-ups.lua).
+local now = tonumber(ARGV[1])
 
-local f = redis.call('HMGET', jk, 'state', 'token', 'queue', 'uniqueKey', 'batchId', 'chainId', 'chainIndex')
-if f[1] ~= 'processing' or f[2] ~= token then return { 0 } end
-local q = f[3]
-local meta = { f[4], f[5], f[6], f[7] }
-
-local function add_error(record)
+local function add_error(jk, record)
   local errors = redis.call('HGET', jk, 'errors')
   if errors and #errors > 2 then errors = string.sub(errors, 1, -2) .. ',' .. record .. ']'
   else errors = '[' .. record .. ']' end
   redis.call('HSET', jk, 'errors', errors)
 end
 
-local function leave_active()
-  redis.call('ZREM', K_queue(q, 'active'), id)
-  redis.call('HDEL', jk, 'token', 'workerId', 'leaseExpiresAt')
+local function settle_one(jk, id, token, kind, a, b)
+  local f = redis.call('HMGET', jk, 'state', 'token', 'queue', 'uniqueKey', 'batchId', 'chainId', 'chainIndex')
+  if f[1] ~= 'processing' or f[2] ~= token then return { 0 } end
+  local q = f[3]
+  local meta = { f[4], f[5], f[6], f[7] }
+  local state
+  if kind == 'completed' then
+    state = 'completed'
+    finish_job(q, id, jk, 'processing', state, now, meta, a == '1' and b or nil)
+  elseif kind == 'failed' then
+    add_error(jk, b)
+    state = 'failed'
+    finish_job(q, id, jk, 'processing', state, now, meta)
+  elseif kind == 'cancelled' then
+    state = 'cancelled'
+    finish_job(q, id, jk, 'processing', state, now, meta)
+  elseif kind == 'retry' or kind == 'released' then
+    if kind == 'retry' then
+      add_error(jk, b)
+    else
+      local attempts = (tonumber(redis.call('HGET', jk, 'attempts')) or 1) - 1
+      redis.call('HSET', jk, 'attempts', num(math.max(attempts, 0)))
+    end
+    redis.call('ZREM', K_queue(q, 'active'), id)
+    redis.call('HDEL', jk, 'token', 'workerId', 'leaseExpiresAt')
+    state = to_waiting(q, id, jk, tonumber(a), now, kind == 'retry' and 'retrying' or 'delayed')
+    if kind == 'retry' then publish({ type = 'job', jobId = id, queue = q, state = state }) end
+  else
+    return { 0 }
+  end
+  flush_batches(now)
+  local bid = nz(f[5])
+  local view = false
+  if bid then
+    view = follow().batch_view(bid)
+    follow().reset()
+  end
+  return { 1, state, view }
 end
 
-local state
-if kind == 'completed' then
-  state = 'completed'
-  finish_job(q, id, jk, 'processing', state, now, meta, ARGV[5] == '1' and ARGV[6] or nil)
-elseif kind == 'failed' then
-  add_error(ARGV[6])
-  state = 'failed'
-  finish_job(q, id, jk, 'processing', state, now, meta)
-elseif kind == 'cancelled' then
-  state = 'cancelled'
-  finish_job(q, id, jk, 'processing', state, now, meta)
-elseif kind == 'retry' then
-  add_error(ARGV[6])
-  leave_active()
-  state = to_waiting(q, id, jk, tonumber(ARGV[5]), now, 'retrying')
-  publish({ type = 'job', jobId = id, queue = q, state = state })
-elseif kind == 'released' then
-  local attempts = (tonumber(redis.call('HGET', jk, 'attempts')) or 1) - 1
-  redis.call('HSET', jk, 'attempts', num(math.max(attempts, 0)))
-  leave_active()
-  state = to_waiting(q, id, jk, tonumber(ARGV[5]), now, 'delayed')
-else
-  return redis.error_reply('ERR conveyor: unknown settle outcome ' .. tostring(kind))
+local out = {}
+for i = 1, #KEYS do
+  local a = 2 + (i - 1) * 5
+  out[i] = settle_one(KEYS[i], ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4])
 end
-
-flush_batches(now)
-local bid = nz(f[5])
-return { 1, state, bid and follow().batch_view(bid) or false }
+return out

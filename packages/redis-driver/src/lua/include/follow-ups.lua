@@ -167,5 +167,7 @@ local function build_follow_ups()
     batch_flush = batch_flush, batch_view = batch_view,
     touch = function(bid) TOUCHED[bid] = true end,
     crossed = function(bid) return CROSSED[bid] ~= nil end,
+    -- forget what was crossed, between items of one call (each item reports its own crossings)
+    reset = function() CROSSED = {} end,
   }
 end
