@@ -31,6 +31,7 @@ import { byQueue, type DriverContext } from './context.js';
 import { closedError, toDriverError } from './errors.js';
 import { JobLocator } from './job-locator.js';
 import { type HashTagMode, Keys } from './keys.js';
+import { PushBatcher } from './push-batcher.js';
 import { parsePushReply, pushCall } from './push-call.js';
 import * as reads from './reads.js';
 import * as schedules from './schedules.js';
@@ -73,6 +74,9 @@ export class RedisDriver implements Driver {
   readonly #ctx: DriverContext;
   readonly #waiter: WorkWaiter;
   readonly #subscriber: Subscriber;
+  readonly #pushes = new PushBatcher(
+    async (input, now) => (await this.#push(input, now, null)) ?? { jobs: [], chains: [] },
+  );
   #closing: Promise<void> | undefined;
 
   constructor(options: RedisDriverOptions = {}) {
@@ -99,8 +103,8 @@ export class RedisDriver implements Driver {
 
   async push(input: PushInput, now: number): Promise<PushResult> {
     return this.#guard('push', async () => {
-      const batch = input.batch ? { mode: 'create' as const, record: input.batch } : null;
-      const result = await this.#push(input, now, batch);
+      if (!input.batch) return this.#pushes.push(input, now);
+      const result = await this.#push(input, now, { mode: 'create', record: input.batch });
       return result ?? { jobs: [], chains: [] };
     });
   }
