@@ -90,6 +90,7 @@ export async function pushMembers(
     return null;
   }
   for (const watch of watches) void watch.poke();
+  if (conveyor.listenerCount('dispatched') === 0) return result;
   const { jobs, chains } = members.input;
   result.jobs.forEach((outcome, index) => {
     const job = jobs[index]!;

@@ -396,6 +396,26 @@ export function batchApiSuite(factory: DriverFactory): void {
       expect(finishedIds).toEqual([first.id, second.id]);
     });
 
+    it('another process running the members: batch:finished, wait() and function callbacks still follow', async () => {
+      // Two conveyors on one storage stand for two processes: this one dispatches, the other works.
+      const workerSide = h.conveyor([Step, Report]);
+      const finishedHere = nextEvent(conveyor, 'batch:finished');
+      const thenHere = deferred();
+      const batch = await withCallbacks([new Step('a'), new Step('b')])
+        .then(() => thenHere.resolve())
+        .dispatch();
+      const waiting = batch.wait();
+
+      await workerSide.drain();
+      await workerSide.drain();
+
+      const [{ id }] = await finishedHere;
+      expect(id).toBe(batch.id);
+      expect(await within(waiting, 'batch.wait()')).toMatchObject({ processed: 2, finished: true });
+      await within(thenHere.promise, 'the then function');
+      expect(fired()).toEqual(['then', 'finally']);
+    });
+
     it('findBatch(id) and Batch.find(id) find a batch; an unknown id is null', async () => {
       const batch = await conveyor
         .batch([new Step('a')])
