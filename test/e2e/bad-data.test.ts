@@ -70,8 +70,12 @@ describe('e2e bad data', () => {
     await corrupt(badOptions, 'options', '\u0000\u00ff not json {');
 
     const failures: string[] = [];
+    const errors: string[] = [];
     worker = new Worker({ conveyor, jobs: e2eJobs, queues: [QUEUE], concurrency: 4 });
     worker.on('failed', (job) => failures.push(job.id));
+    worker.on('error', (error) => errors.push(`${error.name}: ${error.message}`));
+    const status = async () =>
+      `${JSON.stringify(await conveyor.counts(QUEUE))}; last worker errors: ${JSON.stringify(errors.slice(-3))}`;
     await worker.start();
 
     const good = [...before, ...between];
@@ -83,7 +87,7 @@ describe('e2e bad data', () => {
       {
         timeout: 15_000,
         what: 'the good jobs to complete and the bad ones to fail',
-        describe: async () => JSON.stringify(await conveyor.counts(QUEUE)),
+        describe: status,
       },
     );
 
@@ -92,7 +96,7 @@ describe('e2e bad data', () => {
     await waitUntil(async () => (await conveyor.counts(QUEUE)).completed >= good.length + after.length, {
       timeout: 15_000,
       what: 'jobs dispatched after the bad ones to complete',
-      describe: async () => JSON.stringify(await conveyor.counts(QUEUE)),
+      describe: status,
     });
 
     const payloadRecord = await get(badPayload);
@@ -115,6 +119,7 @@ describe('e2e bad data', () => {
     expect(runs.has(badOptions)).toBe(false);
     for (const id of [...good, ...after]) expect(runs.get(id)?.length, id).toBe(1);
     expect(failures.sort()).toEqual([badPayload, badOptions].sort());
+    expect(errors).toEqual([]);
     console.log(
       `[e2e bad data] ${good.length + after.length} good jobs completed; ` +
         `corrupt payload -> ${payloadRecord.state} (${payloadRecord.errors.at(-1)?.message}); ` +

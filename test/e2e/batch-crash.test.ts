@@ -29,7 +29,7 @@ const WORKERS = 4;
 const CONCURRENCY = 20;
 const LEASE_MS = 2_000;
 const STALLED_INTERVAL_MS = 500;
-const WORK_MS = 4;
+const WORK_MS = 10;
 
 describe('e2e batch crash: a 10,000-job batch survives a SIGKILLed worker', () => {
   let admin: Redis;

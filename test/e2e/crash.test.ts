@@ -31,7 +31,7 @@ const CONCURRENCY = 20;
 const LEASE_MS = 2_000;
 const STALLED_INTERVAL_MS = 500;
 /** Each handler waits a random 0..WORK_MS ms, so a crash always finds attempts in flight. */
-const WORK_MS = 4;
+const WORK_MS = 10;
 
 describe('e2e crash: a worker process SIGKILLed mid-run', () => {
   let admin: Redis;

@@ -154,7 +154,8 @@ export function spawnWorker(settings: WorkerSettings): WorkerProcess {
     ['--conditions=@conveyor/source', '--import', 'tsx', WORKER_PROCESS],
     {
       cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      // stdin is a lifeline: the worker exits when it closes, so a test runner killed hard leaves no orphan.
+      stdio: ['pipe', 'pipe', 'pipe'],
       env: {
         ...process.env,
         REDIS_URL: settings.redisUrl ?? redisUrl(),
@@ -168,6 +169,10 @@ export function spawnWorker(settings: WorkerSettings): WorkerProcess {
     },
   );
   let stderr = '';
+  child.on('error', (error) => {
+    stderr += `\nspawn failed: ${error.message}`;
+  });
+  child.stdin!.on('error', () => {});
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (chunk: string) => {
     stderr = (stderr + chunk).slice(-20_000);
@@ -277,6 +282,17 @@ export async function startRedisServer(): Promise<OwnedRedis> {
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     server = child;
+    await new Promise<void>((resolve, reject) => {
+      child.once('spawn', resolve);
+      child.once('error', (error) =>
+        reject(
+          new Error(
+            `Cannot start redis-server (${error.message}): the connection-loss e2e test needs the redis-server ` +
+              'binary on PATH (apt-get install redis-server).',
+          ),
+        ),
+      );
+    });
     child.stdout!.setEncoding('utf8');
     child.stdout!.on('data', (chunk: string) => {
       log = (log + chunk).slice(-10_000);
