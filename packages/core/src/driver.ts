@@ -325,6 +325,44 @@ export type DriverEvent =
 
 export type Unsubscribe = () => Promise<void>;
 
+/**
+ * Settings of one queue, shared by every worker through the driver (`Queue.limit`, `queue pause`).
+ * `reserve` obeys them: a paused queue hands out nothing; `concurrency` caps how many of the queue's jobs are
+ * processing at once across all workers; `rateLimit` caps how many jobs start per fixed window
+ * (`floor(now / windowMs)`). When a limit holds work back, `nextAvailableAt` includes the time it frees up
+ * (the window's end), so workers sleep until then rather than poll.
+ */
+export interface QueueSettings {
+  paused: boolean;
+  concurrency: number | null;
+  rateLimit: { limit: number; windowMs: number } | null;
+}
+
+export const DEFAULT_QUEUE_SETTINGS: QueueSettings = { paused: false, concurrency: null, rateLimit: null };
+
+/** A worker's heartbeat record (worker registry). `info` is core's encoded data (host, pid, counts...). */
+export interface WorkerRecord {
+  id: string;
+  info: string;
+  /** When it last beat; core decides health from it. */
+  heartbeatAt: number;
+  /** The record disappears after this time unless beaten again. */
+  expiresAt: number;
+}
+
+/** Numbers to add into one per-minute metrics bucket of a queue (core picks the field names). */
+export interface MetricsIncrement {
+  queue: string;
+  /** Start of the minute, ms since epoch. */
+  minute: number;
+  fields: Record<string, number>;
+}
+
+export interface MetricsBucket {
+  minute: number;
+  fields: Record<string, number>;
+}
+
 export interface Driver {
   /** A short name used in error messages (`memory`, `redis`). */
   readonly name: string;
@@ -442,6 +480,26 @@ export interface Driver {
 
   /** Receives events from every process sharing this storage. */
   subscribe(listener: (event: DriverEvent) => void): Promise<Unsubscribe>;
+
+  /** Stores a queue's settings whole (atomic). */
+  setQueueSettings(queue: string, settings: QueueSettings): Promise<void>;
+  /** A queue's settings; `DEFAULT_QUEUE_SETTINGS` when none were stored. */
+  getQueueSettings(queue: string): Promise<QueueSettings>;
+
+  /** Upserts a worker's heartbeat record. */
+  saveWorker(record: WorkerRecord): Promise<void>;
+  /** Removes a worker record (clean shutdown). */
+  removeWorker(workerId: string): Promise<void>;
+  /** Worker records not expired at `now` (expired ones are dropped). */
+  listWorkers(now: number): Promise<WorkerRecord[]>;
+
+  /**
+   * Adds each increment's fields into its (queue, minute) bucket; buckets expire `ttlMs` after their minute,
+   * so metrics storage stays bounded.
+   */
+  incrementMetrics(increments: MetricsIncrement[], ttlMs: number): Promise<void>;
+  /** Buckets of a queue with `fromMinute <= minute <= toMinute`, oldest first. */
+  readMetrics(queue: string, fromMinute: number, toMinute: number): Promise<MetricsBucket[]>;
 
   /** Releases every connection, timer and handle. Idempotent. */
   close(): Promise<void>;

@@ -9,7 +9,7 @@ export * from './clock.js';
 export { Conveyor, type ConveyorOptions } from './conveyor.js';
 export { PendingDispatch } from './dispatch.js';
 export type * from './driver.js';
-export { FINISHED_STATES, JOB_STATES } from './driver.js';
+export { DEFAULT_QUEUE_SETTINGS, FINISHED_STATES, JOB_STATES } from './driver.js';
 export * from './duration.js';
 export * from './errors.js';
 export * from './events.js';
