@@ -1,5 +1,6 @@
-import type { Clock, ClockTimer } from './clock.js';
+import type { Clock } from './clock.js';
 import type { Driver, Lease } from './driver.js';
+import { PeriodicTask } from './periodic-task.js';
 
 /** What the lease keeper renews and whom it tells. */
 export interface LeaseHost {
@@ -19,58 +20,34 @@ export interface LeaseHost {
  */
 export class LeaseKeeper {
   readonly #host: LeaseHost;
-  readonly #intervalMs: number;
   readonly #leaseMs: number;
+  readonly #task: PeriodicTask;
   #holders = 0;
-  #timer: ClockTimer | undefined;
-  #ticking = false;
 
   constructor(host: LeaseHost, intervalMs: number, leaseMs: number) {
     this.#host = host;
-    this.#intervalMs = intervalMs;
     this.#leaseMs = leaseMs;
+    this.#task = new PeriodicTask(host.clock, intervalMs, () => this.#renew(), host.error);
   }
 
   hold(): void {
-    if (this.#holders++ === 0 && !this.#ticking) this.#arm();
+    if (this.#holders++ === 0) this.#task.start(false);
   }
 
   letGo(): void {
-    if (this.#holders === 0) return;
-    if (--this.#holders === 0) {
-      this.#timer?.cancel();
-      this.#timer = undefined;
-    }
+    if (this.#holders > 0 && --this.#holders === 0) void this.#task.stop();
   }
 
   /** Stops for good (close). */
-  stop(): void {
+  stop(): Promise<void> {
     this.#holders = 0;
-    this.#timer?.cancel();
-    this.#timer = undefined;
+    return this.#task.stop();
   }
-
-  #arm(): void {
-    this.#timer = this.#host.clock.setTimeout(this.#tick, this.#intervalMs);
-  }
-
-  readonly #tick = (): void => {
-    this.#timer = undefined;
-    this.#ticking = true;
-    void this.#renew().finally(() => {
-      this.#ticking = false;
-      if (this.#holders > 0 && !this.#timer) this.#arm();
-    });
-  };
 
   async #renew(): Promise<void> {
     const leases = this.#host.leases();
     if (leases.length === 0) return;
-    try {
-      const lost = await this.#host.driver().extendLeases(leases, this.#leaseMs, this.#host.clock.now());
-      if (lost.length > 0) this.#host.lost(lost);
-    } catch (error) {
-      this.#host.error(error);
-    }
+    const lost = await this.#host.driver().extendLeases(leases, this.#leaseMs, this.#host.clock.now());
+    if (lost.length > 0) this.#host.lost(lost);
   }
 }

@@ -1,8 +1,10 @@
 import type { Clock, ClockTimer } from './clock.js';
 
 /**
- * A chore a started worker runs now and then every `intervalMs` of its clock (stalled recovery, retention): one
- * clock timer, re-armed only after a run finishes, so runs never overlap. Errors go to `onError`.
+ * A chore a worker runs every `intervalMs` of its clock (heartbeat, stalled recovery, retention). The timer
+ * is fixed-rate: the next tick is armed before the chore runs, so a slow storage call never delays later
+ * ticks (and a `FakeClock` advanced over many intervals fires every one of them). Runs never overlap: a tick
+ * that comes while a run is in flight asks for one more run right after it. Errors go to `onError`.
  */
 export class PeriodicTask {
   readonly #clock: Clock;
@@ -10,8 +12,9 @@ export class PeriodicTask {
   readonly #task: () => Promise<unknown>;
   readonly #onError: (error: unknown) => void;
   #timer: ClockTimer | undefined;
-  #running = false;
-  #current: Promise<void> = Promise.resolve();
+  #active = false;
+  #inFlight: Promise<void> | undefined;
+  #again = false;
 
   constructor(
     clock: Clock,
@@ -25,33 +28,47 @@ export class PeriodicTask {
     this.#onError = onError;
   }
 
-  /** Runs the task now, then every interval until `stop()`. */
-  start(): void {
-    if (this.#running) return;
-    this.#running = true;
-    this.#tick();
+  /** Starts ticking; with `immediately`, runs the chore now too. */
+  start(immediately: boolean): void {
+    if (this.#active) return;
+    this.#active = true;
+    this.#arm();
+    if (immediately) this.#run();
   }
 
-  /** Stops re-arming; resolves when a run in progress has finished. */
+  /** Stops ticking; resolves once a run in flight has finished. */
   stop(): Promise<void> {
-    this.#running = false;
+    this.#active = false;
+    this.#again = false;
     this.#timer?.cancel();
     this.#timer = undefined;
-    return this.#current;
+    return this.#inFlight ?? Promise.resolve();
   }
 
-  #tick(): void {
+  #arm(): void {
+    this.#timer = this.#clock.setTimeout(this.#tick, this.#intervalMs);
+  }
+
+  readonly #tick = (): void => {
     this.#timer = undefined;
-    this.#current = this.#task().then(
-      () => this.#rearm(),
-      (error: unknown) => {
-        this.#onError(error);
-        this.#rearm();
-      },
-    );
-  }
+    if (!this.#active) return;
+    this.#arm();
+    this.#run();
+  };
 
-  #rearm(): void {
-    if (this.#running) this.#timer = this.#clock.setTimeout(() => this.#tick(), this.#intervalMs);
+  #run(): void {
+    if (this.#inFlight) {
+      this.#again = true;
+      return;
+    }
+    this.#inFlight = this.#task()
+      .then(undefined, (error: unknown) => this.#onError(error))
+      .then(() => {
+        this.#inFlight = undefined;
+        if (this.#again && this.#active) {
+          this.#again = false;
+          this.#run();
+        }
+      });
   }
 }

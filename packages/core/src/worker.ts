@@ -266,8 +266,8 @@ export class Worker extends EventEmitter<ConveyorEvents> implements RunnerHost {
       onError,
     );
     this.#sweepTask = new PeriodicTask(clock, this.#options.sweepIntervalMs, () => this.#sweep(), onError);
-    this.#stalledTask.start();
-    this.#sweepTask.start();
+    this.#stalledTask.start(true);
+    this.#sweepTask.start(true);
     this.#loop = this.#fetchLoop();
   }
 
@@ -296,7 +296,7 @@ export class Worker extends EventEmitter<ConveyorEvents> implements RunnerHost {
       await this.#whenIdle();
     } finally {
       graceTimer?.cancel();
-      this.#leases?.stop();
+      await this.#leases?.stop();
       this.#unsubscribe?.();
       this.#unsubscribe = undefined;
     }

@@ -66,7 +66,10 @@ export function runningSuite(factory: DriverFactory): void {
       const conveyor = h.conveyor([Blocked]);
       for (let i = 0; i < 5; i++) await conveyor.dispatch(new Blocked());
       const worker = h.worker(conveyor, { concurrency: 3 });
+      let processing = 0;
+      const threeStarted = nextEvent(worker, 'processing', () => ++processing === 3);
       const once = worker.runOnce();
+      await threeStarted;
       expect(await hasSettled(once)).toBe(false);
       expect(most).toBe(3);
       gate.resolve();

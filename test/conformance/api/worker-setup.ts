@@ -181,16 +181,25 @@ export function workerSetupSuite(factory: DriverFactory): void {
       const failed = await conveyor.dispatch(new Outcome(true));
       expect(await conveyor.drain()).toBe(2);
       const worker = h.worker(conveyor, { sweepInterval: '10m' });
+      const errors = collect(worker, 'error');
       await worker.start();
       await h.clock.advance(50 * MINUTE);
       expect(await done.status()).toBe('completed');
       await h.clock.advance(20 * MINUTE);
-      await vi.waitFor(async () => expect(await h.driver.get(done.id)).toBeNull(), { timeout: PATIENCE_MS });
+      await vi.waitFor(
+        async () =>
+          expect({ stored: await h.driver.get(done.id), errors }).toEqual({ stored: null, errors: [] }),
+        { timeout: PATIENCE_MS },
+      );
       expect(await failed.status()).toBe('failed');
       await h.clock.advance('1d');
-      await vi.waitFor(async () => expect(await h.driver.get(failed.id)).toBeNull(), {
-        timeout: PATIENCE_MS,
-      });
+      await vi.waitFor(
+        async () =>
+          expect({ stored: await h.driver.get(failed.id), errors }).toEqual({ stored: null, errors: [] }),
+        {
+          timeout: PATIENCE_MS,
+        },
+      );
     });
 
     it('sweeps finished jobs beyond the retention count, oldest first', async () => {
@@ -205,8 +214,10 @@ export function workerSetupSuite(factory: DriverFactory): void {
         await h.clock.advance(SECOND);
       }
       const worker = h.worker(conveyor);
+      const errors = collect(worker, 'error');
       await worker.start(); // sweeps once at start
-      await vi.waitFor(async () => expect((await conveyor.counts()).completed).toBe(2), {
+      const left = async () => ({ completed: (await conveyor.counts()).completed, errors });
+      await vi.waitFor(async () => expect(await left()).toEqual({ completed: 2, errors: [] }), {
         timeout: PATIENCE_MS,
       });
       expect(await Promise.all(jobs.map((job) => job.status()))).toEqual([
