@@ -85,7 +85,10 @@ export class PendingBatch {
     return this;
   }
 
-  /** Runs once, when every member completed (never after a failure or a cancel). */
+  /**
+   * Runs once, when every member completed: not while a member is failed or cancelled (a failed member retried
+   * by hand that completes can still complete the set).
+   */
   // biome-ignore lint/suspicious/noThenProperty: `then` is the batch callback of the design, as in Laravel.
   then(callback: Job | BatchCallbackFunction): this;
   // biome-ignore lint/suspicious/noThenProperty: see above.
