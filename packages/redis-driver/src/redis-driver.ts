@@ -345,7 +345,7 @@ export class RedisDriver implements Driver {
         }
         for (const { error, value } of await this.#ctx.scripts.runMany(this.redis, calls)) {
           if (error) throw error;
-          moved.push(...(value as string[]));
+          moved.push(...(value as [number, ...string[]]).slice(1).map(String));
         }
         return moved;
       }
@@ -353,13 +353,13 @@ export class RedisDriver implements Driver {
       const BATCH = 1_000;
       for (const queue of targets) {
         for (;;) {
-          const ids = (await this.#run({
+          const [scanned, ...ids] = (await this.#run({
             name: 'retry-failed',
             keys: [this.keys.queue(queue, 'failed')],
             args: [queue, now, 'all', BATCH],
-          })) as string[];
-          moved.push(...ids);
-          if (ids.length < BATCH) break;
+          })) as [number, ...string[]];
+          moved.push(...ids.map(String));
+          if (scanned < BATCH) break;
         }
       }
       return moved;

@@ -4,7 +4,9 @@
 -- KEYS[1]  the queue's failed set
 -- ARGV[1] queue, ARGV[2] now, ARGV[3] mode: 'ids' (ARGV[4..] are job ids) | 'all' (ARGV[4] = at most how many)
 --
--- Returns the ids moved.
+-- Returns { how many ids were looked at, moved id1, moved id2, ... }. In 'all' mode an id in the failed set
+-- whose job is not failed (or gone) is dropped from the set, so a caller looping until fewer than asked are
+-- looked at always gets through.
 local failedSet = KEYS[1]
 local q = ARGV[1]
 local now = tonumber(ARGV[2])
@@ -17,11 +19,13 @@ else
   for i = 4, #ARGV do ids[#ids + 1] = ARGV[i] end
 end
 
-local moved = {}
+local moved = { #ids }
 for _, id in ipairs(ids) do
   local jk = K_job(q, id)
   local f = redis.call('HMGET', jk, 'state', 'priority', 'seq', 'batchId')
-  if f[1] == 'failed' then
+  if f[1] ~= 'failed' and ARGV[3] == 'all' then
+    redis.call('ZREM', failedSet, id)
+  elseif f[1] == 'failed' then
     redis.call('ZREM', failedSet, id)
     redis.call('HSET', jk, 'state', 'pending', 'attempts', '0', 'availableAt', num(now))
     redis.call('HDEL', jk, 'finishedAt')
@@ -30,5 +34,5 @@ for _, id in ipairs(ids) do
     moved[#moved + 1] = id
   end
 end
-if #moved > 0 then mark(q) end
+if #moved > 1 then mark(q) end
 return moved
