@@ -108,7 +108,14 @@ export class Worker extends EventEmitter<ConveyorEvents> implements RunnerHost {
 
   /** Starts the fetch loop (and the heartbeat, stalled recovery and retention sweeper). Resolves once running. */
   start(): Promise<void> {
-    this.#started ??= this.#start();
+    if (!this.#started) {
+      const starting = this.#start();
+      this.#started = starting;
+      // A start that failed (no driver, storage down) may be tried again.
+      starting.catch(() => {
+        if (this.#started === starting && !this.#closed) this.#started = undefined;
+      });
+    }
     return this.#started;
   }
 

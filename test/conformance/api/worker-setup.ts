@@ -1,7 +1,16 @@
-import { ConfigurationError, Job, type JobContext, UnknownJobError, Worker } from '@conveyor/core';
+import { ConfigurationError, Job, type JobContext, Queue, UnknownJobError, Worker } from '@conveyor/core';
 import { describe, expect, it, vi } from 'vitest';
 import type { DriverFactory } from '../describe-driver.js';
-import { collect, type Emitter, MINUTE, PATIENCE_MS, recordOf, SECOND, useHarness } from './fixtures.js';
+import {
+  collect,
+  type Emitter,
+  MINUTE,
+  PATIENCE_MS,
+  recordOf,
+  SECOND,
+  useHarness,
+  within,
+} from './fixtures.js';
 
 /** Worker options, the jobs allowlist, events, and the retention sweeper. */
 export function workerSetupSuite(factory: DriverFactory): void {
@@ -78,6 +87,25 @@ export function workerSetupSuite(factory: DriverFactory): void {
       expect(record).toMatchObject({ state: 'failed', attempts: 1 });
       expect(record.errors).toMatchObject([{ name: 'ParseError' }]);
       expect(await good.status()).toBe('completed');
+    });
+
+    it('uses the default Queue when given no conveyor', async () => {
+      class OnQueue extends Job<number> {
+        handle() {
+          return 42;
+        }
+      }
+      Queue.use(h.driver);
+      const worker = new Worker({ jobs: [OnQueue], queues: ['default-queue-test'] });
+      try {
+        expect(() => worker.conveyor).toThrow(ConfigurationError); // bound when it starts
+        await worker.start();
+        expect(worker.conveyor).toBe(Queue);
+        const job = await Queue.dispatch(new OnQueue()).onQueue('default-queue-test');
+        expect(await within(job.wait(), 'job.wait()')).toBe(42);
+      } finally {
+        await worker.close({ timeout: 0 });
+      }
     });
 
     it('knows the jobs of its own list and those registered on the conveyor later', async () => {
