@@ -120,6 +120,11 @@ export class JobRunner implements AttemptHost, SettleSink<Attempt> {
   recover(record: ReservedJob, group: AttemptGroup | null): void {
     const attempt = new Attempt(record, false, group);
     if (this.#events.wants('stalled')) this.#events.emit('stalled', attempt.info);
+    if (record.cancelRequested) {
+      // It was asked to cancel while its worker was gone: cancel it rather than retry it.
+      this.#finish(attempt, CANCELLED);
+      return;
+    }
     const error = new StalledError(
       `Job ${record.name} (${record.id}) stalled: its lease expired during attempt ${record.attempts} ` +
         '(its worker crashed, lost its storage connection or blocked its event loop).',

@@ -106,6 +106,29 @@ export function recoverySuite(factory: DriverFactory): void {
       expect(hook).toHaveLength(1);
     });
 
+    it('cancels, rather than retries, a stalled job that was asked to cancel while its worker was gone', async () => {
+      let runs = 0;
+      class Crashy extends Job {
+        static maxAttempts = 3;
+        handle() {
+          runs++;
+        }
+      }
+      const conveyor = h.conveyor([Crashy]);
+      const job = await conveyor.dispatch(new Crashy());
+      await crashWhileRunning(SECOND);
+      expect(await job.cancel()).toBe('processing');
+      const worker = h.worker(conveyor);
+      const cancelled = collect(worker, 'cancelled');
+      await h.clock.advance(2 * SECOND);
+      expect(await worker.drain()).toBe(0);
+      expect(await job.status()).toBe('cancelled');
+      expect(cancelled.map(([info]) => info.id)).toEqual([job.id]);
+      await h.clock.advance('1h');
+      expect(await worker.drain()).toBe(0);
+      expect(runs).toBe(0);
+    });
+
     it('refuses a settle with the stale token of the crashed holder (fencing)', async () => {
       class Crashy extends Job {
         static maxAttempts = 2;
