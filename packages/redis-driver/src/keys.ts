@@ -30,6 +30,8 @@ export const QUEUE_KEY = {
   marker: 'marker',
   /** Insertion counter. */
   seq: 'seq',
+  /** Queue settings hash (paused, concurrency, rateLimit, rateWindow), read by `reserve`. */
+  settings: 'settings',
 } as const;
 
 export type QueueKeyKind = keyof typeof QUEUE_KEY;
@@ -48,6 +50,8 @@ export class Keys {
   readonly queues: string;
   /** Set of schedule names. */
   readonly schedules: string;
+  /** Worker registry: zset of worker ids scored by `expiresAt`. */
+  readonly workers: string;
   readonly #shared: string;
 
   constructor(prefix: string, mode: HashTagMode = 'queue') {
@@ -57,6 +61,7 @@ export class Keys {
     this.events = `${prefix}:events`;
     this.queues = `${this.#shared}queues`;
     this.schedules = `${this.#shared}schedules`;
+    this.workers = `${this.#shared}workers`;
   }
 
   /** The common start of every key of `queue`, e.g. `conveyor:{emails}:`. */
@@ -66,6 +71,16 @@ export class Keys {
 
   queue(queue: string, kind: QueueKeyKind): string {
     return this.queueBase(queue) + QUEUE_KEY[kind];
+  }
+
+  /** Jobs started in one fixed window of the queue's rate limit (`window` = floor(now / windowMs)). */
+  queueRate(queue: string, window: number | string): string {
+    return `${this.queueBase(queue)}rate:${window}`;
+  }
+
+  /** One per-minute metrics bucket of a queue (`minute` = start of the minute, ms). */
+  metrics(queue: string, minute: number): string {
+    return `${this.queueBase(queue)}metrics:${minute}`;
   }
 
   /** The hash of one job, under its queue's tag. */
@@ -109,6 +124,11 @@ export class Keys {
   rate(key: string, window: number): string {
     return `${this.#shared}rate:${key}:${window}`;
   }
+  /** A worker's heartbeat record: id, info, heartbeatAt, expiresAt. */
+  worker(id: string): string {
+    return `${this.#shared}worker:${id}`;
+  }
+
   /** Schedule hash: name, definition, paused, nextRunAt, lastRunAt. */
   schedule(name: string): string {
     return `${this.#shared}schedule:${name}`;
@@ -121,25 +141,47 @@ export class Keys {
 
   /** Lua functions building the same names, prepended to every script. */
   luaKeyFunctions(): string {
-    const split = (full: string): string => {
-      const [left, right] = full.split(HOLE) as [string, string];
-      return `${lua(left)} .. x .. ${lua(right)}`;
-    };
+    const A = HOLE;
+    const B = '\u0001';
     const lines = [
-      `local function K_queue(q, kind) return ${split(this.queueBase(HOLE)).replace(' .. x .. ', ' .. q .. ')} .. kind end`,
-      `local function K_job(q, id) return ${split(this.job(HOLE, '')).replace(' .. x .. ', ' .. q .. ')} .. id end`,
-      `local function K_batch(x) return ${split(this.batch(HOLE))} end`,
-      `local function K_batch_outcomes(x) return ${split(this.batchOutcomes(HOLE))} end`,
-      `local function K_batch_members(x) return ${split(this.batchMembers(HOLE))} end`,
-      `local function K_batch_failed(x) return ${split(this.batchFailed(HOLE))} end`,
-      `local function K_chain(x) return ${split(this.chain(HOLE))} end`,
-      `local function K_chain_links(x) return ${split(this.chainLinks(HOLE))} end`,
-      `local function K_unique(x) return ${split(this.unique(HOLE))} end`,
+      render('K_queue', ['q', 'kind'], `${this.queueBase(A)}${B}`),
+      render('K_queue_rate', ['q', 'window'], this.queueRate(A, B)),
+      render('K_job', ['q', 'id'], this.job(A, B)),
+      render('K_batch', ['x'], this.batch(A)),
+      render('K_batch_outcomes', ['x'], this.batchOutcomes(A)),
+      render('K_batch_members', ['x'], this.batchMembers(A)),
+      render('K_batch_failed', ['x'], this.batchFailed(A)),
+      render('K_chain', ['x'], this.chain(A)),
+      render('K_chain_links', ['x'], this.chainLinks(A)),
+      render('K_unique', ['x'], this.unique(A)),
+      render('K_worker', ['x'], this.worker(A)),
       `local K_QUEUES = ${lua(this.queues)}`,
+      `local K_WORKERS = ${lua(this.workers)}`,
       `local K_EVENTS = ${lua(this.events)}`,
     ];
     return `${lines.join('\n')}\n`;
   }
+}
+
+/**
+ * One Lua key function: `key` is the key built with placeholder characters (\u0000, \u0001) where the
+ * parameters go, so the Lua side concatenates exactly what the TypeScript side builds.
+ */
+function render(name: string, params: string[], key: string): string {
+  const parts: string[] = [];
+  let literal = '';
+  for (const char of key) {
+    const index = char.charCodeAt(0);
+    if (index < params.length && (char === HOLE || char === '\u0001')) {
+      if (literal) parts.push(lua(literal));
+      parts.push(params[index]!);
+      literal = '';
+    } else {
+      literal += char;
+    }
+  }
+  if (literal) parts.push(lua(literal));
+  return `local function ${name}(${params.join(', ')}) return ${parts.join(' .. ')} end`;
 }
 
 /** A Lua string literal for any JS string (decimal escapes for everything outside printable ASCII). */

@@ -10,9 +10,12 @@ import type {
   JobState,
   Lease,
   ListFilter,
+  MetricsBucket,
+  MetricsIncrement,
   NewJob,
   PushInput,
   PushResult,
+  QueueSettings,
   RateLimitResult,
   ReservedJob,
   ReserveRequest,
@@ -23,6 +26,7 @@ import type {
   SettleResult,
   StateCounts,
   Unsubscribe,
+  WorkerRecord,
 } from '@conveyor/core/driver';
 import type { Redis, RedisOptions } from 'ioredis';
 import { jobJson, parseBatchView, parseReserved } from './codec.js';
@@ -33,6 +37,7 @@ import { JobLocator } from './job-locator.js';
 import { type HashTagMode, Keys } from './keys.js';
 import { PushBatcher } from './push-batcher.js';
 import { parsePushReply, pushCall } from './push-call.js';
+import * as admin from './queue-admin.js';
 import * as reads from './reads.js';
 import * as schedules from './schedules.js';
 import { type ScriptCall, Scripts } from './scripts.js';
@@ -147,6 +152,7 @@ export class RedisDriver implements Driver {
           this.keys.queue(q, 'delayed'),
           this.keys.queue(q, 'retrying'),
           this.keys.queue(q, 'active'),
+          this.keys.queue(q, 'settings'),
         );
       }
       const reply = (await this.#run({
@@ -444,6 +450,34 @@ export class RedisDriver implements Driver {
 
   subscribe(listener: (event: DriverEvent) => void): Promise<Unsubscribe> {
     return this.#guard('subscribe', () => this.#subscriber.subscribe(listener));
+  }
+
+  setQueueSettings(queue: string, settings: QueueSettings): Promise<void> {
+    return this.#guard('setQueueSettings', () => admin.setQueueSettings(this.#ctx, queue, settings));
+  }
+
+  getQueueSettings(queue: string): Promise<QueueSettings> {
+    return this.#guard('getQueueSettings', () => admin.getQueueSettings(this.#ctx, queue));
+  }
+
+  saveWorker(record: WorkerRecord): Promise<void> {
+    return this.#guard('saveWorker', () => admin.saveWorker(this.#ctx, record));
+  }
+
+  removeWorker(workerId: string): Promise<void> {
+    return this.#guard('removeWorker', () => admin.removeWorker(this.#ctx, workerId));
+  }
+
+  listWorkers(now: number): Promise<WorkerRecord[]> {
+    return this.#guard('listWorkers', () => admin.listWorkers(this.#ctx, now));
+  }
+
+  incrementMetrics(increments: MetricsIncrement[], ttlMs: number): Promise<void> {
+    return this.#guard('incrementMetrics', () => admin.incrementMetrics(this.#ctx, increments, ttlMs));
+  }
+
+  readMetrics(queue: string, fromMinute: number, toMinute: number): Promise<MetricsBucket[]> {
+    return this.#guard('readMetrics', () => admin.readMetrics(this.#ctx, queue, fromMinute, toMinute));
   }
 
   /**

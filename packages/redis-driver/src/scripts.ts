@@ -22,6 +22,8 @@ export const SCRIPT_NAMES = [
   'release-lock',
   'hit-rate-limit',
   'claim-occurrence',
+  'set-queue-settings',
+  'list-workers',
 ] as const;
 
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
@@ -80,7 +82,6 @@ const isNoScript = (error: unknown): boolean =>
 export class Scripts {
   readonly #keys: Keys;
   readonly #compiled = new Map<ScriptName, Compiled>();
-  #base: string | undefined;
 
   readonly #groupRetentionMs: number;
 
@@ -98,18 +99,28 @@ export class Scripts {
     let script = this.#compiled.get(name);
     if (!script) {
       const body = readLua(`${name}.lua`);
-      this.#base ??=
-        this.#keys.luaKeyFunctions() +
-        `local GROUP_RETENTION_MS = ${Math.max(1, Math.floor(this.#groupRetentionMs))}\n` +
-        readLua('include/base.lua');
       const jobs = /^-- include: jobs$/m.test(body)
         ? JOB_INCLUDES.map((file) => readLua(file)).join('\n')
         : '';
-      const text = `${this.#base}\n${jobs}\n${body}`;
+      const retention = Math.max(1, Math.floor(this.#groupRetentionMs));
+      const code = `local GROUP_RETENTION_MS = ${retention}\n${readLua('include/base.lua')}\n${jobs}\n${body}`;
+      const text = `${this.#keyFunctionsFor(code)}\n${code}`;
       script = { text, sha: createHash('sha1').update(text).digest('hex') };
       this.#compiled.set(name, script);
     }
     return script;
+  }
+
+  /** Only the key functions `code` names: each local function of a script costs a closure on every call. */
+  #keyFunctionsFor(code: string): string {
+    return this.#keys
+      .luaKeyFunctions()
+      .split('\n')
+      .filter((line) => {
+        const name = /^local (?:function )?(K_[A-Za-z_]+)/.exec(line)?.[1];
+        return name !== undefined && new RegExp(`\\b${name}\\b`).test(code);
+      })
+      .join('\n');
   }
 
   async run(redis: Redis, call: ScriptCall): Promise<unknown> {

@@ -1,10 +1,13 @@
 -- reserve: promotes due delayed/retrying jobs of each queue, then takes up to `max` ready jobs in strict
--- queue order, then priority desc, availableAt asc, insertion order (the ready set's order).
+-- queue order, then priority desc, availableAt asc, insertion order (the ready set's order), obeying each
+-- queue's settings: paused hands out nothing, `concurrency` caps the queue's processing jobs across all
+-- workers, `rateLimit` caps how many start per fixed window.
 --
--- KEYS[4i-3..4i]  ready, delayed, retrying, active of the i-th queue (in the order asked for)
+-- KEYS[5i-4..5i]  ready, delayed, retrying, active, settings of the i-th queue (in the order asked for)
 -- ARGV[1] now, ARGV[2] max, ARGV[3] leaseMs, ARGV[4] workerId, ARGV[5] token, ARGV[6..] queue names
 --
--- Returns { nextAvailableAt or '', job1 fields (HGETALL), job2 fields, ... }.
+-- Returns { nextAvailableAt or '', job1 fields (HGETALL), job2 fields, ... }. nextAvailableAt is the
+-- earliest delayed/retrying availableAt after now, or the end of a rate window that held ready jobs back.
 local now = tonumber(ARGV[1])
 local max = tonumber(ARGV[2])
 local leaseUntil = num(now + tonumber(ARGV[3]))
@@ -29,41 +32,77 @@ local function promote(q, ready, z)
   if #due > 0 then redis.call('ZREM', z, unpack(due)) end
 end
 
-local function earliest(z)
-  local first = redis.call('ZRANGE', z, 0, 0, 'WITHSCORES')
-  local at = tonumber(first[2])
+local function sooner(at)
   if at and (nextAt == nil or at < nextAt) then nextAt = at end
+end
+
+local function earliest(z)
+  sooner(tonumber(redis.call('ZRANGE', z, 0, 0, 'WITHSCORES')[2]))
+end
+
+-- Takes up to n ready jobs of queue q; returns how many.
+local function take(q, jkReady, active, n)
+  local got = 0
+  local popped = redis.call('ZPOPMIN', jkReady, n)
+  for p = 1, #popped, 2 do
+    local id = string.sub(popped[p], 17)
+    local jk = K_job(q, id)
+    local f = redis.call('HMGET', jk, 'attempts', 'cancelRequested', 'uniqueKey', 'uniqueUntil', 'id')
+    if f[5] then
+      -- never HINCRBY a stored field: a corrupt value must not raise halfway through (no rollback)
+      local attempts = (tonumber(f[1]) or 0) + 1
+      redis.call('HSET', jk, 'state', 'processing', 'attempts', num(attempts), 'startedAt', num(now),
+        'workerId', workerId, 'token', token, 'leaseExpiresAt', leaseUntil)
+      if f[2] then redis.call('HDEL', jk, 'cancelRequested') end
+      redis.call('ZADD', active, leaseUntil, id)
+      if f[3] and f[4] == 'started' then lock_release(K_unique(f[3]), id) end
+      out[#out + 1] = redis.call('HGETALL', jk)
+      got = got + 1
+    end
+  end
+  return got
 end
 
 for i = 6, #ARGV do
   local q = ARGV[i]
-  local k = (i - 6) * 4
-  local ready, delayed, retrying, active = KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], KEYS[k + 4]
+  local k = (i - 6) * 5
+  local ready, delayed, retrying, active, settings = KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], KEYS[k + 4], KEYS[k + 5]
   promote(q, ready, delayed)
   promote(q, ready, retrying)
-  if taken < max then
-    local popped = redis.call('ZPOPMIN', ready, max - taken)
-    for p = 1, #popped, 2 do
-      local id = string.sub(popped[p], 17)
-      local jk = K_job(q, id)
-      if redis.call('EXISTS', jk) == 1 then
-        local f = redis.call('HMGET', jk, 'attempts', 'cancelRequested', 'uniqueKey', 'uniqueUntil')
-        -- never HINCRBY a stored field: a corrupt value must not raise halfway through (no rollback)
-        local attempts = (tonumber(f[1]) or 0) + 1
-        redis.call('HSET', jk, 'state', 'processing', 'attempts', num(attempts), 'startedAt', num(now),
-          'workerId', workerId, 'token', token, 'leaseExpiresAt', leaseUntil)
-        if f[2] then redis.call('HDEL', jk, 'cancelRequested') end
-        redis.call('ZADD', active, leaseUntil, id)
-        if f[3] and f[4] == 'started' then lock_release(K_unique(f[3]), id) end
-        out[#out + 1] = redis.call('HGETALL', jk)
-        taken = taken + 1
+  local s = redis.call('HMGET', settings, 'paused', 'concurrency', 'rateLimit', 'rateWindow')
+  if s[1] ~= '1' then
+    -- room: what this call may take from q; `held` is true when a setting, not `max`, is the limit
+    local room = max - taken
+    local held = false
+    local concurrency = tonumber(s[2])
+    if concurrency then
+      local free = concurrency - redis.call('ZCARD', active)
+      if free < room then room, held = free, true end
+    end
+    local limit, windowMs = tonumber(s[3]), tonumber(s[4])
+    local rateKey, windowEnd
+    if limit and windowMs and windowMs > 0 then
+      local window = math.floor(now / windowMs)
+      rateKey = K_queue_rate(q, num(window))
+      windowEnd = (window + 1) * windowMs
+      local left = limit - (tonumber(redis.call('GET', rateKey)) or 0)
+      if left < room then room, held = left, 'rate' end
+    end
+    if room > 0 then
+      local got = take(q, ready, active, room)
+      taken = taken + got
+      if rateKey and got > 0 then
+        redis.call('INCRBY', rateKey, got)
+        redis.call('PEXPIRE', rateKey, num(windowMs * 2))
       end
     end
+    if redis.call('ZCARD', ready) > 0 then
+      -- more work than this call took: wake another worker, unless a setting holds it back
+      if not held then mark(q) elseif held == 'rate' then sooner(windowEnd) end
+    end
+    earliest(delayed)
+    earliest(retrying)
   end
-  -- more work than this call took: wake another waiting worker
-  if redis.call('ZCARD', ready) > 0 then mark(q) end
-  earliest(delayed)
-  earliest(retrying)
 end
 
 if nextAt then out[1] = num(nextAt) end

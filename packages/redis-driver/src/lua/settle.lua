@@ -62,8 +62,15 @@ local function settle_one(jk, id, token, kind, a, b)
 end
 
 local out = {}
+local freedQueue = nil
 for i = 1, #KEYS do
   local a = 2 + (i - 1) * 5
   out[i] = settle_one(KEYS[i], ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4])
+  if out[i][1] == 1 then freedQueue = redis.call('HGET', KEYS[i], 'queue') end
+end
+-- a queue with a shared concurrency cap just freed slots: wake a worker if jobs wait for them
+if freedQueue and redis.call('HEXISTS', K_queue(freedQueue, 'settings'), 'concurrency') == 1
+    and redis.call('ZCARD', K_queue(freedQueue, 'ready')) > 0 then
+  mark(freedQueue)
 end
 return out
