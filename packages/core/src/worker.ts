@@ -24,6 +24,9 @@ const STALLED_BATCH = 100;
 const STALLED_ROUNDS = 10;
 /** Longest pause after a storage fault in the fetch loop. */
 const MAX_ERROR_PAUSE_MS = 5_000;
+/** A wait for work shorter than this (real ms) that found nothing counts towards a spin, after this many. */
+const SPIN_MS = 2;
+const SPIN_ROUNDS = 3;
 
 /**
  * Runs jobs: takes them from its queues in strict order, runs up to `concurrency` at once, keeps their leases
@@ -79,6 +82,8 @@ export class Worker extends EventEmitter<ConveyorEvents> implements RunnerHost {
   /** Reserve calls in flight, and cancel events that arrived meanwhile for jobs not yet known. */
   #reserving = 0;
   #lateCancels: Set<string> | undefined;
+  /** From the last reserve: when the next delayed or retrying job of these queues is due, or null. */
+  #nextDueAt: number | null = null;
 
   constructor(options: WorkerOptions = {}) {
     super();
@@ -176,6 +181,14 @@ export class Worker extends EventEmitter<ConveyorEvents> implements RunnerHost {
       if (ran === 0) return total;
       total += ran;
     }
+  }
+
+  /**
+   * When the next delayed, retrying or released job of this worker's queues becomes due, as the last reserve
+   * saw it (null: none). `conveyor.drain({ advance })` moves a fake clock there.
+   */
+  get nextDueAt(): number | null {
+    return this.#nextDueAt;
   }
 
   // --- RunnerHost -----------------------------------------------------------------------------------------
@@ -347,6 +360,7 @@ export class Worker extends EventEmitter<ConveyorEvents> implements RunnerHost {
 
   async #fetchLoop(): Promise<void> {
     let errorPause = 0;
+    let spins = 0;
     while (this.#running) {
       const free = this.concurrency - this.#slotsBusy;
       if (free <= 0) {
@@ -358,7 +372,13 @@ export class Worker extends EventEmitter<ConveyorEvents> implements RunnerHost {
         errorPause = 0;
         if (reserved.jobs.length > 0) this.#runAll(reserved.jobs, null);
         // Fewer than asked: the queues are empty for now, so wait for work rather than ask again.
-        if (reserved.jobs.length < free && this.#running) await this.#waitForWork(reserved.nextAvailableAt);
+        if (reserved.jobs.length < free && this.#running) {
+          const waited = await this.#waitForWork(reserved.nextAvailableAt);
+          // A driver whose wait keeps returning at once while reserve hands out nothing (work held back by a
+          // limit it does not wait on) would make this loop spin: after a few such rounds, pause a little.
+          spins = reserved.jobs.length === 0 && waited === 'returned-at-once' ? spins + 1 : 0;
+          if (spins >= SPIN_ROUNDS) await this.#spinPause(Math.min(2 ** (spins - SPIN_ROUNDS) * 5, 250));
+        }
       } catch (error) {
         this.#runner!.error(error);
         errorPause = Math.min(errorPause === 0 ? 100 : errorPause * 2, MAX_ERROR_PAUSE_MS);
@@ -384,6 +404,7 @@ export class Worker extends EventEmitter<ConveyorEvents> implements RunnerHost {
     } finally {
       this.#reserving--;
     }
+    this.#nextDueAt = result.nextAvailableAt;
     const late = this.#lateCancels;
     if (late) {
       for (const job of result.jobs) if (late.has(job.id)) job.cancelRequested = true;
@@ -401,11 +422,14 @@ export class Worker extends EventEmitter<ConveyorEvents> implements RunnerHost {
     }
   }
 
-  /** Blocks until work may be ready: a push (the driver wakes us), the next delayed job's time, or a settle. */
-  async #waitForWork(nextAvailableAt: number | null): Promise<void> {
+  /**
+   * Blocks until work may be ready: a push (the driver wakes us), the next delayed job's time, or a settle.
+   * Says whether the driver's wait returned at once on its own (not woken by this worker or its clock).
+   */
+  async #waitForWork(nextAvailableAt: number | null): Promise<'woken' | 'waited' | 'returned-at-once'> {
     if (this.#wakePending) {
       this.#wakePending = false;
-      return;
+      return 'woken';
     }
     const conveyor = this.conveyor;
     const controller = new AbortController();
@@ -418,12 +442,32 @@ export class Worker extends EventEmitter<ConveyorEvents> implements RunnerHost {
       // On the conveyor's clock, so advancing a FakeClock wakes the worker when a delayed job is due.
       timer = conveyor.clock.setTimeout(() => controller.abort(), due);
     }
+    const began = performance.now();
     try {
       await conveyor.driver.waitForWork(this.queues, waitMs, controller.signal);
     } finally {
       timer?.cancel();
       if (this.#wait === controller) this.#wait = undefined;
     }
+    if (controller.signal.aborted) return 'woken';
+    return performance.now() - began < SPIN_MS ? 'returned-at-once' : 'waited';
+  }
+
+  /**
+   * Breaks a spin (see `#fetchLoop`). Real time on purpose: this bounds CPU use, it is not a semantic delay,
+   * and it must not depend on a fake clock being advanced. Ends early on a wake-up or `close()`.
+   */
+  async #spinPause(ms: number): Promise<void> {
+    const controller = new AbortController();
+    this.#wait = controller;
+    let handle: ReturnType<typeof setTimeout> | undefined;
+    await new Promise<void>((resolve) => {
+      handle = setTimeout(resolve, ms);
+      handle.unref?.();
+      controller.signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    clearTimeout(handle);
+    if (this.#wait === controller) this.#wait = undefined;
   }
 
   /** Waits `ms` on the conveyor's clock, or until `close()`. */
