@@ -35,7 +35,9 @@ export interface RunnerHost {
   workMayBeReady(): void;
 }
 
-const CANCELLED: SettleOutcome = { type: 'cancelled' };
+const CANCELLED: SettleOutcome = Object.freeze({ type: 'cancelled' });
+/** Most handlers return nothing: one shared outcome for them. */
+const COMPLETED_EMPTY: SettleOutcome = Object.freeze({ type: 'completed', result: null });
 /** Delays before re-sending settles the driver failed to take (then the lease expiry takes over). */
 const SETTLE_RETRY_MS = [200, 1_000, 5_000];
 
@@ -352,7 +354,7 @@ export class JobRunner implements AttemptHost, SettleSink<Attempt> {
       }
     }
     attempt.value = value;
-    this.#finish(attempt, { type: 'completed', result });
+    this.#finish(attempt, result === null ? COMPLETED_EMPTY : { type: 'completed', result });
   }
 
   #threw(attempt: Attempt, thrown: unknown): void {
