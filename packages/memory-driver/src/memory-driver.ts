@@ -9,6 +9,8 @@ import type {
   JobRecord,
   Lease,
   ListFilter,
+  MetricsBucket,
+  MetricsIncrement,
   NewJob,
   PushInput,
   PushResult,
@@ -22,6 +24,7 @@ import type {
   SettleResult,
   StateCounts,
   Unsubscribe,
+  WorkerRecord,
 } from '@conveyor/core/driver';
 import { batchRecord } from './batches.js';
 import { cancel, cancelBatch } from './cancel.js';
@@ -30,12 +33,14 @@ import { Context } from './context.js';
 import { extendLeases, recoverStalled, reserve } from './leases.js';
 import { LockTable } from './lock-table.js';
 import { clean, remove, retryFailed } from './maintenance.js';
+import { MetricsStore } from './metrics-store.js';
 import { addToBatch, assertNewIds, push } from './push.js';
 import { counts, list, queueNames } from './queries.js';
 import { RateLimiter } from './rate-limiter.js';
 import { ScheduleStore } from './schedules.js';
 import { settleOne } from './settle.js';
 import { toRecord } from './stored-job.js';
+import { WorkerTable } from './worker-table.js';
 
 /**
  * The in-memory driver: plain maps and heaps in this process. Each method does all of its reads and writes
@@ -49,6 +54,8 @@ export class MemoryDriver implements Driver {
   private readonly locks = new LockTable();
   private readonly limits = new RateLimiter();
   private readonly schedules = new ScheduleStore();
+  private readonly workers = new WorkerTable();
+  private readonly metrics = new MetricsStore();
   private closed = false;
 
   /**
@@ -210,6 +217,26 @@ export class MemoryDriver implements Driver {
 
   claimOccurrence(name: string, at: number, nextRunAt: number | null): Promise<boolean> {
     return this.step(null, () => this.schedules.claim(name, at, nextRunAt));
+  }
+
+  saveWorker(record: WorkerRecord): Promise<void> {
+    return this.step(null, () => this.workers.save(record));
+  }
+
+  removeWorker(workerId: string): Promise<void> {
+    return this.step(null, () => this.workers.remove(workerId));
+  }
+
+  listWorkers(now: number): Promise<WorkerRecord[]> {
+    return this.step(now, () => this.workers.list(now));
+  }
+
+  incrementMetrics(increments: MetricsIncrement[], ttlMs: number): Promise<void> {
+    return this.step(null, (ctx) => this.metrics.increment(increments, ttlMs, ctx.lastNow));
+  }
+
+  readMetrics(queue: string, fromMinute: number, toMinute: number): Promise<MetricsBucket[]> {
+    return this.step(null, (ctx) => this.metrics.read(queue, fromMinute, toMinute, ctx.lastNow));
   }
 
   subscribe(listener: (event: DriverEvent) => void): Promise<Unsubscribe> {

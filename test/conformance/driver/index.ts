@@ -19,6 +19,7 @@ import { schedulesSuite } from './schedules.js';
 import { settleSuite } from './settle.js';
 import { uniquenessSuite } from './uniqueness.js';
 import { waitForWorkSuite } from './wait-for-work.js';
+import { workersMetricsSuite } from './workers-metrics.js';
 
 /** Driver-level contract suites: each calls `describe`/`it` with a fresh driver per test. */
 export const driverSuites: Array<(factory: DriverFactory) => void> = [
@@ -42,4 +43,5 @@ export const driverSuites: Array<(factory: DriverFactory) => void> = [
   waitForWorkSuite,
   concurrencySuite,
   clockSuite,
+  workersMetricsSuite,
 ];
