@@ -3,6 +3,7 @@ import type { StoredChain } from './chains.js';
 import { EventBus } from './event-bus.js';
 import { JobStore } from './job-store.js';
 import { LockTable } from './lock-table.js';
+import { QueueSettingsTable } from './queue-settings.js';
 import type { StoredJob } from './stored-job.js';
 import { WorkWaiters } from './work-waiters.js';
 
@@ -14,6 +15,8 @@ export class Context {
   readonly store = new JobStore();
   /** Uniqueness locks (`unique.key`), owned by job ids. Kept apart from `acquireLock` keys. */
   readonly uniqueLocks = new LockTable();
+  /** Queue settings (pause, shared concurrency, rate limit) that `reserve` obeys. */
+  readonly queueSettings = new QueueSettingsTable();
   readonly batches = new Map<string, StoredBatch>();
   readonly chains = new Map<string, StoredChain>();
   readonly events = new EventBus();

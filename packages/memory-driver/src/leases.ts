@@ -14,7 +14,12 @@ export function reserve(ctx: Context, request: ReserveRequest): ReserveResult {
     const index = ctx.store.queues.get(queue);
     if (index === undefined) continue;
     index.promoteDue(now);
-    while (jobs.length < max) {
+    // Queue settings (pause, shared concurrency, rate limit) may let this call take fewer than `max`.
+    const limits = ctx.queueSettings.room(queue, index, now);
+    if (limits.paused) continue; // a paused queue hands out nothing and reports no due time
+    const until = Math.min(max, jobs.length + limits.room);
+    const before = jobs.length;
+    while (jobs.length < until) {
       const job = index.ready.pop();
       if (job === undefined) break;
       ctx.store.move(job, 'processing');
@@ -27,6 +32,10 @@ export function reserve(ctx: Context, request: ReserveRequest): ReserveResult {
         ctx.uniqueLocks.release(job.uniqueKey, job.id);
       ctx.jobChanged(job);
       jobs.push(toReserved(job));
+    }
+    ctx.queueSettings.started(queue, jobs.length - before, now);
+    if (limits.rateHeld && index.ready.size > 0 && limits.windowEnd !== null) {
+      if (nextAvailableAt === null || limits.windowEnd < nextAvailableAt) nextAvailableAt = limits.windowEnd;
     }
     const due = index.waiting.peek();
     if (due !== undefined && (nextAvailableAt === null || due.availableAt < nextAvailableAt)) {

@@ -14,6 +14,7 @@ import type {
   NewJob,
   PushInput,
   PushResult,
+  QueueSettings,
   RateLimitResult,
   ReservedJob,
   ReserveRequest,
@@ -86,8 +87,13 @@ export class MemoryDriver implements Driver {
 
   waitForWork(queues: string[], timeoutMs: number, signal: AbortSignal): Promise<void> {
     if (this.closed) return Promise.reject(new Error('MemoryDriver: the driver is closed'));
-    const store = this.ctx.store;
-    const ready = queues.some((queue) => (store.queues.get(queue)?.ready.size ?? 0) > 0);
+    const { store, queueSettings, lastNow } = this.ctx;
+    // Ready jobs that the queue's settings hold back (paused, concurrency full, rate window spent) are not work:
+    // a settle freeing a slot, a settings change, or the window's end (reported by reserve) wakes the worker.
+    const ready = queues.some((queue) => {
+      const index = store.queues.get(queue);
+      return index !== undefined && index.ready.size > 0 && !queueSettings.heldBack(queue, index, lastNow);
+    });
     if (ready || signal.aborted || !(timeoutMs > 0)) return Promise.resolve();
     return this.ctx.waiters.wait([...new Set(queues)], timeoutMs, signal);
   }
@@ -97,7 +103,15 @@ export class MemoryDriver implements Driver {
   }
 
   settle(requests: SettleRequest[], now: number): Promise<SettleResult[]> {
-    return this.step(now, (ctx) => requests.map((request) => settleOne(ctx, request, now)));
+    return this.step(now, (ctx) =>
+      requests.map((request) => {
+        const queue = ctx.store.get(request.jobId)?.queue;
+        const result = settleOne(ctx, request, now);
+        // a queue with a shared concurrency cap just freed a slot: wake a worker waiting for it
+        if (result.ok && queue !== undefined && ctx.queueSettings.capped(queue)) ctx.workArrived(queue);
+        return result;
+      }),
+    );
   }
 
   recoverStalled(
@@ -217,6 +231,17 @@ export class MemoryDriver implements Driver {
 
   claimOccurrence(name: string, at: number, nextRunAt: number | null): Promise<boolean> {
     return this.step(null, () => this.schedules.claim(name, at, nextRunAt));
+  }
+
+  setQueueSettings(queue: string, settings: QueueSettings): Promise<void> {
+    return this.step(null, (ctx) => {
+      ctx.queueSettings.set(queue, settings);
+      ctx.workArrived(queue); // a resume or a raised limit may let ready jobs go
+    });
+  }
+
+  getQueueSettings(queue: string): Promise<QueueSettings> {
+    return this.step(null, (ctx) => ctx.queueSettings.get(queue));
   }
 
   saveWorker(record: WorkerRecord): Promise<void> {
