@@ -66,6 +66,14 @@ export function clockSuite(factory: DriverFactory): void {
       expect(await driver.acquireLock('report', 'b', MINUTE, start + MINUTE + 1)).toBe(true);
     });
 
+    it('keeps a worker record until its expiresAt', async () => {
+      const record = { id: 'w-1', info: '{}', heartbeatAt: start, expiresAt: start + 30 * SECOND };
+      await driver.saveWorker(record);
+
+      expect(await driver.listWorkers(start + 30 * SECOND - 1)).toEqual([record]);
+      expect(await driver.listWorkers(start + 30 * SECOND + 1)).toEqual([]);
+    });
+
     it('counts rate-limit hits in the window containing now', async () => {
       // `start` is a whole minute: [start, start + 1 min) is one window.
       await driver.hitRateLimit('mail', 2, MINUTE, start);

@@ -14,6 +14,7 @@ import { managementSuite } from './management.js';
 import { orderingSuite } from './ordering.js';
 import { progressSuite } from './progress.js';
 import { pushSuite } from './push.js';
+import { queueSettingsSuite } from './queue-settings.js';
 import { retentionSuite } from './retention.js';
 import { schedulesSuite } from './schedules.js';
 import { settleSuite } from './settle.js';
@@ -41,6 +42,7 @@ export const driverSuites: Array<(factory: DriverFactory) => void> = [
   batchesSuite,
   batchMembershipSuite,
   waitForWorkSuite,
+  queueSettingsSuite,
   concurrencySuite,
   clockSuite,
   workersMetricsSuite,
