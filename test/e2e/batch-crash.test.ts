@@ -20,6 +20,7 @@ import {
   randomPrefix,
   redisUrl,
   spawnWorker,
+  stderrTails,
   waitUntil,
 } from './support.js';
 
@@ -78,7 +79,7 @@ describe('e2e batch crash: a 10,000-job batch survives a SIGKILLed worker', () =
     await waitUntil(async () => (await admin.scard(runsKey)) >= JOBS * 0.3, {
       timeout: 60_000,
       what: '30% of the batch to run',
-      describe: async () => `${await admin.scard(runsKey)} runs`,
+      describe: async () => `${await admin.scard(runsKey)} runs${stderrTails(workers)}`,
     });
     await victim.crash();
     const runsAtKill = await admin.scard(runsKey);
@@ -92,7 +93,8 @@ describe('e2e batch crash: a 10,000-job batch survives a SIGKILLed worker', () =
         timeout: 90_000,
         what: 'the batch to finish and its then/finally callbacks to run',
         describe: async () =>
-          `${JSON.stringify(await batch.progress())}, callbacks ${JSON.stringify([...(await readCallbacks(admin, PREFIX))])}`,
+          `${JSON.stringify(await batch.progress())}, callbacks ${JSON.stringify([...(await readCallbacks(admin, PREFIX))])}` +
+          stderrTails(workers),
       },
     );
     const finishedAt = Date.now();

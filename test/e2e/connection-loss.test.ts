@@ -25,6 +25,7 @@ import {
   randomPrefix,
   spawnWorker,
   startRedisServer,
+  stderrTails,
   type WorkerProcess,
   waitUntil,
 } from './support.js';
@@ -91,13 +92,20 @@ describe('e2e connection loss', () => {
 
   const runs = (prefix: string) => admin.scard(recordKeys(prefix).runs);
 
-  async function untilRuns(prefix: string, fraction: number): Promise<number> {
+  async function untilRuns(
+    ctx: { prefix: string; workers: WorkerProcess[] },
+    fraction: number,
+  ): Promise<number> {
     return waitUntil(
       async () => {
-        const n = await runs(prefix);
+        const n = await runs(ctx.prefix);
         return n >= JOBS * fraction && n;
       },
-      { timeout: 30_000, what: `${percent(JOBS * fraction, JOBS)} of the jobs to run` },
+      {
+        timeout: 30_000,
+        what: `${percent(JOBS * fraction, JOBS)} of the jobs to run`,
+        describe: async () => `${await runs(ctx.prefix)} runs${stderrTails(ctx.workers)}`,
+      },
     );
   }
 
@@ -112,7 +120,7 @@ describe('e2e connection loss', () => {
     await waitUntil(async () => (await finishedCount(conveyor)) >= JOBS, {
       timeout: 45_000,
       what: `all ${JOBS} jobs to finish`,
-      describe: async () => JSON.stringify(await conveyor.counts()),
+      describe: async () => JSON.stringify(await conveyor.counts()) + stderrTails(workers),
     });
     const completedAt = Date.now();
     const exitCodes = await Promise.all(workers.map((w) => w.stop()));
@@ -136,7 +144,7 @@ describe('e2e connection loss', () => {
       const startedAt = Date.now();
       const faults: string[] = [];
       for (const fraction of [0.25, 0.6]) {
-        const at = await untilRuns(ctx.prefix, fraction);
+        const at = await untilRuns(ctx, fraction);
         // SKIPME yes spares the admin connection; pub/sub connections are dropped too.
         const normal = Number(await admin.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes'));
         const pubsub = Number(await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub', 'SKIPME', 'yes'));
@@ -155,7 +163,7 @@ describe('e2e connection loss', () => {
   }, async () => {
     await withWorkers('restart', async (ctx) => {
       const startedAt = Date.now();
-      const at = await untilRuns(ctx.prefix, 0.4);
+      const at = await untilRuns(ctx, 0.4);
       const downAt = Date.now();
       await server.restart();
       const downFor = Date.now() - downAt;

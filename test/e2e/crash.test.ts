@@ -21,6 +21,7 @@ import {
   randomPrefix,
   redisUrl,
   spawnWorker,
+  stderrTails,
   waitUntil,
 } from './support.js';
 
@@ -76,12 +77,12 @@ describe('e2e crash: a worker process SIGKILLed mid-run', () => {
     await waitUntil(async () => (await admin.scard(runsKey)) >= JOBS * 0.3, {
       timeout: 60_000,
       what: '30% of the jobs to run',
-      describe: async () => `${await admin.scard(runsKey)} runs`,
+      describe: async () => `${await admin.scard(runsKey)} runs${stderrTails(workers)}`,
     });
     await victim.crash();
     const runsAtKill = await admin.scard(runsKey);
 
-    const describeCounts = async () => JSON.stringify(await conveyor.counts());
+    const describeCounts = async () => JSON.stringify(await conveyor.counts()) + stderrTails(workers);
     await waitUntil(async () => (await finishedCount(conveyor)) >= JOBS, {
       timeout: 90_000,
       what: `all ${JOBS} jobs to finish`,

@@ -383,3 +383,13 @@ export async function finishedCount(conveyor: Conveyor, queue?: string): Promise
   const counts = await conveyor.counts(queue);
   return counts.completed + counts.failed + counts.cancelled;
 }
+
+/** The end of each worker's stderr, for timeout messages. */
+export function stderrTails(workers: readonly WorkerProcess[], chars = 600): string {
+  return workers
+    .map((w) => {
+      const tail = w.stderr().slice(-chars).trim();
+      return tail ? `\n--- ${w.name} stderr ---\n${tail}` : '';
+    })
+    .join('');
+}
