@@ -1,13 +1,14 @@
 /**
  * Crash: four worker processes share 20,000 jobs; one is SIGKILLed mid-run. Every job must end `completed`,
  * every handler must have run exactly once, except jobs in flight on the killed worker, which may run twice
- * (at-least-once delivery: their lease expires and another worker recovers them).
+ * (at-least-once delivery: their lease expires and another worker recovers them). A few jobs outlive the
+ * lease, so a heartbeat that fails to renew leases on the healthy workers shows up as a repeat.
  */
 import { Conveyor } from '@conveyor/core';
 import { RedisDriver } from '@conveyor/redis-driver';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { e2eJobs, RecordRun } from './fixtures/jobs.js';
+import { e2eJobs, RecordRun, SlowRun } from './fixtures/jobs.js';
 import { recordKeys } from './fixtures/recorder.js';
 import { analyseRuns } from './run-analysis.js';
 import {
@@ -33,6 +34,12 @@ const LEASE_MS = 2_000;
 const STALLED_INTERVAL_MS = 500;
 /** Each handler waits a random 0..WORK_MS ms, so a crash always finds attempts in flight. */
 const WORK_MS = 10;
+/**
+ * The first SLOW_JOBS of the JOBS run for SLOW_MS, longer than the lease: on the surviving workers they run
+ * once only if the heartbeat keeps renewing their leases.
+ */
+const SLOW_JOBS = 40;
+const SLOW_MS = 3_000;
 
 describe('e2e crash: a worker process SIGKILLed mid-run', () => {
   let admin: Redis;
@@ -66,7 +73,9 @@ describe('e2e crash: a worker process SIGKILLed mid-run', () => {
       }),
     );
     const [ids] = await Promise.all([
-      dispatchMany(conveyor, JOBS, (n) => new RecordRun(n, WORK_MS)),
+      dispatchMany(conveyor, JOBS, (n) =>
+        n < SLOW_JOBS ? new SlowRun(n, SLOW_MS) : new RecordRun(n, WORK_MS),
+      ),
       ...workers.map((w) => w.ready),
     ]);
     const victim = workers[0]!;
