@@ -76,11 +76,16 @@ describe('e2e batch crash: a 10,000-job batch survives a SIGKILLed worker', () =
     const survivors = workers.slice(1);
     const runsKey = recordKeys(PREFIX).runs;
 
-    await waitUntil(async () => (await admin.scard(runsKey)) >= JOBS * 0.3, {
-      timeout: 60_000,
-      what: '30% of the batch to run',
-      describe: async () => `${await admin.scard(runsKey)} runs${stderrTails(workers)}`,
-    });
+    // Kill once 30% have run, at a moment the victim has handlers running (counted from the run records).
+    const runningKey = recordKeys(PREFIX).running(victim.name);
+    await waitUntil(
+      async () => (await admin.scard(runsKey)) >= JOBS * 0.3 && (await admin.scard(runningKey)) > 0,
+      {
+        timeout: 60_000,
+        what: '30% of the batch to run, with handlers running on the victim',
+        describe: async () => `${await admin.scard(runsKey)} runs${stderrTails(workers)}`,
+      },
+    );
     await victim.crash();
     const runsAtKill = await admin.scard(runsKey);
 

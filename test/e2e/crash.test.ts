@@ -82,12 +82,16 @@ describe('e2e crash: a worker process SIGKILLed mid-run', () => {
     const survivors = workers.slice(1);
     const runsKey = recordKeys(PREFIX).runs;
 
-    // Kill once 30% have run (counted from the run records, so the kill lands mid-run).
-    await waitUntil(async () => (await admin.scard(runsKey)) >= JOBS * 0.3, {
-      timeout: 60_000,
-      what: '30% of the jobs to run',
-      describe: async () => `${await admin.scard(runsKey)} runs${stderrTails(workers)}`,
-    });
+    // Kill once 30% have run, at a moment the victim has handlers running (counted from the run records).
+    const runningKey = recordKeys(PREFIX).running(victim.name);
+    await waitUntil(
+      async () => (await admin.scard(runsKey)) >= JOBS * 0.3 && (await admin.scard(runningKey)) > 0,
+      {
+        timeout: 60_000,
+        what: '30% of the jobs to run, with handlers running on the victim',
+        describe: async () => `${await admin.scard(runsKey)} runs${stderrTails(workers)}`,
+      },
+    );
     await victim.crash();
     const runsAtKill = await admin.scard(runsKey);
 
