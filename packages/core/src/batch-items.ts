@@ -90,17 +90,19 @@ export async function pushMembers(
     return null;
   }
   for (const watch of watches) void watch.poke();
-  if (conveyor.listenerCount('dispatched') === 0) return result;
+  if (conveyor.listenerCount('dispatched') === 0 && conveyor.listenerCount('duplicate') === 0) return result;
   const { jobs, chains } = members.input;
   result.jobs.forEach((outcome, index) => {
     const job = jobs[index]!;
     if (outcome.outcome === 'added')
       conveyor.emit('dispatched', { id: job.id, name: job.name, queue: job.queue, attempt: 0 });
+    else conveyor.emitDuplicate(job, outcome.id);
   });
   result.chains.forEach((outcome, index) => {
     const first = chains[index]!.links[0]!;
     if (outcome.outcome === 'added')
       conveyor.emit('dispatched', { id: first.id, name: first.name, queue: first.queue, attempt: 0 });
+    else conveyor.emitDuplicate(first, outcome.id);
   });
   return result;
 }

@@ -39,11 +39,19 @@ export function toChainInfo(record: ChainRecord): ChainInfo {
 /** A reference to a dispatched chain (from `Chain.of(...).dispatch()`, `.chain([...])` or `Chain.find(id)`). */
 export class ChainHandle {
   readonly id: string;
+  /**
+   * True when the first link's uniqueness lock was held by another job: nothing of the chain was stored (the
+   * chain is unknown to the driver) and `duplicateOf` is the holder's job id.
+   */
+  readonly duplicate: boolean;
+  readonly duplicateOf: string | null;
   readonly #conveyor: Conveyor;
 
-  constructor(conveyor: Conveyor, id: string) {
+  constructor(conveyor: Conveyor, id: string, duplicateOf: string | null = null) {
     this.#conveyor = conveyor;
     this.id = id;
+    this.duplicate = duplicateOf !== null;
+    this.duplicateOf = duplicateOf;
   }
 
   /** The chain's stored record, or null if the driver does not know it. */

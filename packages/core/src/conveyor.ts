@@ -10,6 +10,7 @@ import type {
   JobRecord,
   ListFilter,
   NewJob,
+  QueueSettings,
   StateCounts,
   Unsubscribe,
 } from './driver.js';
@@ -19,10 +20,16 @@ import { decodeGroupOptions } from './group-options.js';
 import { JobHandle } from './handle.js';
 import { newId } from './ids.js';
 import { Job, type JobClass, type ResultOf } from './job.js';
-import { type DispatchOptions, resolveJobOptions, type StoredJobOptions } from './job-options.js';
+import {
+  type DispatchOptions,
+  resolveJobOptions,
+  type StoredJobOptions,
+  validateQueueName,
+} from './job-options.js';
 import { type JobView, toJobView } from './job-view.js';
 import { PendingBatch } from './pending-batch.js';
 import { PendingChain } from './pending-chain.js';
+import { changeQueueSettings, limitChange, pausedChange, type QueueLimitOptions } from './queue-limits.js';
 import { type ResolvedRetention, type RetentionOptions, resolveRetention } from './retention.js';
 import type { ScheduledJob } from './scheduler/scheduled-job.js';
 import { Schedules } from './scheduler/schedules.js';
@@ -33,6 +40,7 @@ import {
   JobRegistry,
   jobNameOf,
 } from './serializer.js';
+import { resolveUnique } from './unique.js';
 import { Worker, type WorkerOptions } from './worker.js';
 
 export interface ConveyorOptions {
@@ -214,7 +222,7 @@ export class Conveyor extends EventEmitter<ConveyorEvents> {
       priority: resolved.priority,
       maxAttempts: resolved.maxAttempts,
       delayMs: resolved.delayMs,
-      unique: null,
+      unique: resolveUnique(job, options.unique),
       batchId,
     };
   }
@@ -227,8 +235,16 @@ export class Conveyor extends EventEmitter<ConveyorEvents> {
     const outcome = result.jobs[0]!;
     if (outcome.outcome === 'added') {
       this.emit('dispatched', { id: outcome.id, name: record.name, queue: record.queue, attempt: 0 });
+    } else {
+      this.emitDuplicate(record, outcome.id);
     }
     return new JobHandle<ResultOf<J>>(this, outcome.id, outcome.outcome === 'duplicate');
+  }
+
+  /** @internal Emits `duplicate` for a job a uniqueness lock turned away (`holderId` holds the lock). */
+  emitDuplicate(record: NewJob, holderId: string): void {
+    if (record.unique === null || this.listenerCount('duplicate') === 0) return;
+    this.emit('duplicate', { id: holderId, name: record.name, queue: record.queue, key: record.unique.key });
   }
 
   /** A handle for a job id (whether or not it exists). */
@@ -296,6 +312,34 @@ export class Conveyor extends EventEmitter<ConveyorEvents> {
       });
     }
     return removed;
+  }
+
+  /**
+   * Limits a queue for every worker sharing this storage, like BullMQ's global limits: at most `limit` jobs
+   * start per window of `per`, and at most `concurrency` run at once, whatever the number of workers and their
+   * own concurrency. Merged with the queue's stored settings (an option left out keeps its value; `null`
+   * removes a limit). Returns the settings now stored. `Queue.limit('emails', { limit: 100, per: '1m', concurrency: 5 })`
+   */
+  limit(queue: string, options: QueueLimitOptions): Promise<QueueSettings> {
+    return changeQueueSettings(this.driver, queue, limitChange(options));
+  }
+
+  /**
+   * Stops every worker sharing this storage from taking jobs of `queue` (running jobs finish; jobs can still be
+   * dispatched). `resume()` undoes it. Returns the settings now stored.
+   */
+  pause(queue: string): Promise<QueueSettings> {
+    return changeQueueSettings(this.driver, queue, pausedChange(true));
+  }
+
+  /** Lets workers take jobs from a paused queue again. Returns the settings now stored. */
+  resume(queue: string): Promise<QueueSettings> {
+    return changeQueueSettings(this.driver, queue, pausedChange(false));
+  }
+
+  /** A queue's stored settings: paused, concurrency cap, rate limit (`{ limit, windowMs }`). */
+  queueSettings(queue: string): Promise<QueueSettings> {
+    return this.driver.getQueueSettings(validateQueueName(queue));
   }
 
   /** Cancels a job; returns its state afterwards (null if unknown). */

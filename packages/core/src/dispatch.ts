@@ -5,7 +5,9 @@ import type { JobHandle } from './handle.js';
 import type { Backoff, Job, Priority, ResultOf } from './job.js';
 import { assertJobAt } from './job-items.js';
 import type { DispatchOptions } from './job-options.js';
+import { type Middleware, toSpecs } from './middleware/middleware.js';
 import { PendingChain } from './pending-chain.js';
+import { type UniqueSetting, validateUnique } from './unique.js';
 
 /**
  * A dispatch being built. It is a thenable: `await` sends it (as does `.dispatch()`). A builder that is never
@@ -69,6 +71,28 @@ export class PendingDispatch<J extends Job> implements PromiseLike<JobHandle<Res
   /** Free-form data stored with the job (tenant, trace id...), readable as `ctx.meta`. */
   meta(meta: Record<string, unknown>): this {
     this.#options.meta = meta;
+    return this;
+  }
+
+  /**
+   * Dispatches only when no job holding the same uniqueness key is waiting or running (see `UniqueOptions`):
+   * otherwise nothing is stored and the handle points at the holder, with `duplicate: true`. Overrides the
+   * class's `static unique` field by field; `.unique(false)` turns it off for this dispatch.
+   */
+  unique(options: UniqueSetting = true): this {
+    this.#options.unique = validateUnique(options);
+    return this;
+  }
+
+  /**
+   * Runs the job through these middleware, inside the class's `static middleware`. They are stored with the
+   * job, so only the built-ins whose options are data travel: `rateLimited`, `withoutOverlapping`,
+   * `throttlesExceptions` (a key or `by` given as a function is resolved now, with this job). Custom
+   * middleware and `skipIf` go on the class.
+   */
+  through(middleware: readonly Middleware<J>[]): this {
+    toSpecs(middleware, this.#job); // validates now: a ConfigurationError at this call
+    this.#options.through = middleware as readonly Middleware[];
     return this;
   }
 

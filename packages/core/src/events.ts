@@ -9,10 +9,23 @@ export interface JobEventInfo {
   attempt: number;
 }
 
+/** What a `duplicate` event says: a uniqueness lock turned a dispatch away. */
+export interface DuplicateInfo {
+  /** The id of the job holding the lock (the dispatch returned a handle to it, with `duplicate: true`). */
+  id: string;
+  /** Name and queue of the job that was turned away. */
+  name: string;
+  queue: string;
+  /** The uniqueness key that was held. */
+  key: string;
+}
+
 /** Events of a `Conveyor` instance and of a `Worker` (typed for eventemitter3). */
 export interface ConveyorEvents {
   /** A job was stored (not emitted for duplicates). */
   dispatched: [job: JobEventInfo];
+  /** A dispatch stored nothing because a job holding the same uniqueness key is waiting or running. */
+  duplicate: [duplicate: DuplicateInfo];
   /** A worker started an attempt. */
   processing: [job: JobEventInfo];
   completed: [job: JobEventInfo, result: unknown];

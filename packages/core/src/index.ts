@@ -19,9 +19,11 @@ export type { CallbackTarget } from './job-options.js';
 export { DEFAULT_QUEUE, type DispatchOptions, type StoredJobOptions } from './job-options.js';
 export type { JobView } from './job-view.js';
 export type { BatchCallbackFunction, ChainCatchFunction } from './local-callbacks.js';
+export * from './middleware/index.js';
 export { PendingBatch } from './pending-batch.js';
 export { PendingChain } from './pending-chain.js';
 export { Queue } from './queue.js';
+export type { QueueLimitOptions } from './queue-limits.js';
 export type { RetentionOptions } from './retention.js';
 export { Cron, DEFAULT_TIMEZONE } from './scheduler/cron.js';
 export type { MissedPolicy, ScheduleSource } from './scheduler/definition.js';
@@ -36,4 +38,5 @@ export {
 } from './scheduler/scheduler.js';
 export { type ScheduleInfo, Schedules, type UnreadableScheduleInfo } from './scheduler/schedules.js';
 export { DEFAULT_MAX_PAYLOAD_BYTES, JobRegistry, jobNameOf } from './serializer.js';
+export { payloadHash, type UniqueOptions, type UniqueSetting } from './unique.js';
 export { AttemptAbortedError, Worker, type WorkerOptions } from './worker.js';

@@ -2,6 +2,13 @@ import { validateBackoff } from './backoff.js';
 import { type Duration, toMs } from './duration.js';
 import { ConfigurationError, quote } from './errors.js';
 import { type Backoff, type Job, type JobClass, PRIORITIES, type Priority } from './job.js';
+import {
+  type Middleware,
+  type MiddlewareSpec,
+  toSpecs,
+  validateClassMiddleware,
+} from './middleware/middleware.js';
+import type { UniqueSetting } from './unique.js';
 
 /** Options a dispatch can set; each overrides the instance property, which overrides the class static. */
 export interface DispatchOptions {
@@ -13,6 +20,10 @@ export interface DispatchOptions {
   timeout?: Duration;
   retryUntil?: Date;
   meta?: Record<string, unknown>;
+  /** The builder's uniqueness lock (`.unique()`), over the class's `static unique`. */
+  unique?: UniqueSetting;
+  /** Built-in middleware given to `.through()`, stored with the job; they run inside the class's. */
+  through?: readonly Middleware[];
 }
 
 /** Core's part of a stored job (the `options` string of a record), encoded with superjson. */
@@ -28,6 +39,8 @@ export interface StoredJobOptions {
    * this to give it `ctx.batch` / `ctx.chain`.
    */
   callbackFor?: CallbackTarget;
+  /** Middleware given to `.through()` at dispatch, in stored form (rebuilt by name on the worker). */
+  middleware?: MiddlewareSpec[];
 }
 
 /** What a callback job was enqueued for. */
@@ -111,6 +124,11 @@ export function resolveJobOptions(job: Job, builder: DispatchOptions, now: numbe
       throw new ConfigurationError(`Invalid meta ${quote(builder.meta)}: use a plain object.`);
     }
     stored.meta = builder.meta;
+  }
+  if (cls.middleware !== undefined) validateClassMiddleware(cls.middleware, cls.name);
+  if (builder.through !== undefined) {
+    const specs = toSpecs(builder.through, job);
+    if (specs.length > 0) stored.middleware = specs;
   }
   return {
     queue: validateQueueName(pick('queue') ?? DEFAULT_QUEUE),

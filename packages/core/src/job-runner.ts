@@ -18,6 +18,7 @@ import { batchContextFor, chainInfoOf } from './group-context.js';
 import { decodeGroupOptions } from './group-options.js';
 import type { BatchContext, Job, JobClass } from './job.js';
 import { assertJobAt } from './job-items.js';
+import { handleThrough } from './middleware/pipeline.js';
 import { decodeJob, encodeValue } from './serializer.js';
 import { SettleBatcher, type SettleSink } from './settle-batcher.js';
 import { StoredOptionsCache } from './stored-options-cache.js';
@@ -103,7 +104,7 @@ export class JobRunner implements AttemptHost, SettleSink<Attempt> {
     if (this.#events.wants('processing')) this.#events.emit('processing', attempt.info);
     let out: unknown;
     try {
-      out = job.handle(context);
+      out = handleThrough(job, context, attempt, this.#conveyor);
     } catch (thrown) {
       this.#threw(attempt, thrown);
       return;

@@ -2,6 +2,8 @@ import type { BatchItem } from './batch-items.js';
 import type { BatchProgress, BatchState } from './batch-state.js';
 import type { ChainInfo } from './chain-handle.js';
 import type { Duration } from './duration.js';
+import type { Middleware } from './middleware/middleware.js';
+import type { UniqueSetting } from './unique.js';
 
 /** Named priorities and their numeric levels (higher runs first). */
 export const PRIORITIES = { low: 1, normal: 2, high: 3, critical: 4 } as const;
@@ -90,6 +92,10 @@ export interface JobClassOptions {
   backoff?: Backoff;
   timeout?: Duration;
   priority?: Priority;
+  /** A uniqueness lock for every dispatch of the class: `true` or `{ key?, for?, until? }`. */
+  unique?: UniqueSetting;
+  /** Middleware around the handler, outermost first. */
+  middleware?: readonly Middleware[];
 }
 
 /** A job class: something with a no-argument-needed prototype and the optional statics above. */
@@ -116,6 +122,18 @@ export abstract class Job<TResult = unknown> {
   static timeout?: Duration;
   /** Default `'normal'`. */
   static priority?: Priority;
+  /**
+   * Dispatch only when no job with the same key is waiting or running: `true`, or
+   * `{ key?, for?, until? }` (see `UniqueOptions`). A duplicate dispatch stores nothing and returns a handle to
+   * the holder with `duplicate: true`. The builder's `.unique()` overrides it field by field. Default: none.
+   */
+  static unique?: UniqueSetting;
+  /**
+   * Middleware around `handle()`, outermost first: `rateLimited`, `withoutOverlapping`, `throttlesExceptions`,
+   * `skipIf`, or your own `(job, ctx, next) => result`. Those given to `.through()` at dispatch run inside
+   * these. Default: none.
+   */
+  static middleware?: readonly Middleware[];
 
   declare queue?: string;
   declare maxAttempts?: number;
@@ -133,6 +151,12 @@ export abstract class Job<TResult = unknown> {
 
   /** A time after which the job is not retried again. */
   retryUntil?(): Date;
+
+  /**
+   * The uniqueness key of this job, when the class or the dispatch is unique and gives no `key`: the lock is
+   * `<job name>:<uniqueId>` (Laravel's `uniqueId()`). Defining it does not make the job unique by itself.
+   */
+  uniqueId?(): string | number;
 }
 
 /** The result type of a job instance. */

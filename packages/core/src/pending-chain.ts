@@ -1,6 +1,6 @@
 import { ChainHandle } from './chain-handle.js';
 import type { Conveyor } from './conveyor.js';
-import type { NewChain, NewJob } from './driver.js';
+import type { NewChain, NewJob, PushOutcome } from './driver.js';
 import type { Duration } from './duration.js';
 import { ConfigurationError, quote } from './errors.js';
 import { encodeGroupOptions } from './group-options.js';
@@ -150,13 +150,20 @@ export class PendingChain implements PromiseLike<ChainHandle> {
     const { chain, catchFunctions } = this.build(target);
     const watch =
       catchFunctions.length > 0 ? await watchChainFunctions(target, chain.id, catchFunctions) : undefined;
+    let outcome: PushOutcome;
     try {
-      await target.driver.push({ chains: [chain] }, target.clock.now());
+      outcome = (await target.driver.push({ chains: [chain] }, target.clock.now())).chains[0]!;
     } catch (error) {
       watch?.stop();
       throw error;
     }
     const first = chain.links[0]!;
+    if (outcome.outcome === 'duplicate') {
+      // The first link's uniqueness key is held: nothing of the chain was stored.
+      watch?.stop();
+      target.emitDuplicate(first, outcome.id);
+      return new ChainHandle(target, chain.id, outcome.id);
+    }
     target.emit('dispatched', { id: first.id, name: first.name, queue: first.queue, attempt: 0 });
     void watch?.poke();
     return new ChainHandle(target, chain.id);

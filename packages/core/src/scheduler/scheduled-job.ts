@@ -370,11 +370,14 @@ export class ScheduledJob<J extends Job = Job> {
   toDefinition(conveyor: Conveyor, source: ScheduleSource): ScheduleDefinition {
     const cron = Cron.parse(this.expression, this.#timezone);
     const prepared = conveyor.prepare(this.job, this.#options);
-    const unique = this.#unique && {
-      key: this.#unique.key ?? `schedule:${this.scheduleName}`,
-      ttlMs: this.#unique.ttlMs,
-      until: this.#unique.until,
-    };
+    // The schedule's own lock (`withoutOverlapping()` / `unique()`), else the job class's `static unique`.
+    const unique = this.#unique
+      ? {
+          key: this.#unique.key ?? `schedule:${this.scheduleName}`,
+          ttlMs: this.#unique.ttlMs,
+          until: this.#unique.until,
+        }
+      : prepared.unique;
     return {
       v: 1,
       cron: cron.expression,

@@ -224,6 +224,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     const job = this.#jobFor(name, definition, at);
     const outcome = (await driver.push({ jobs: [job] }, this.conveyor.clock.now())).jobs[0]!;
     if (outcome.outcome === 'duplicate') {
+      this.conveyor.emitDuplicate(job, outcome.id);
       const run: ScheduleRun = { schedule: name, at, outcome: 'overlapping', jobId: outcome.id };
       this.emit('skipped', run);
       return run;
