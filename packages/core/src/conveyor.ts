@@ -2,7 +2,7 @@ import { EventEmitter } from 'eventemitter3';
 import { BatchHandle } from './batch-handle.js';
 import type { BatchItem } from './batch-items.js';
 import { ChainHandle } from './chain-handle.js';
-import { type Clock, systemClock } from './clock.js';
+import { type Clock, FakeClock, systemClock } from './clock.js';
 import { PendingDispatch } from './dispatch.js';
 import type {
   Driver,
@@ -14,6 +14,7 @@ import type {
   StateCounts,
   Unsubscribe,
 } from './driver.js';
+import { type Duration, toMs } from './duration.js';
 import { ConfigurationError, quote } from './errors.js';
 import type { ConveyorEvents } from './events.js';
 import { decodeGroupOptions } from './group-options.js';
@@ -59,6 +60,8 @@ export interface ConveyorOptions {
 }
 
 const FINISHED = new Set(['completed', 'failed', 'cancelled']);
+/** Most clock moves one `drain({ advance: true })` makes before it calls the work endless. */
+const MAX_DRAIN_MOVES = 10_000;
 
 /**
  * One configured Conveyor: a driver, a clock, the job classes it knows and its events. `Queue` is the default
@@ -81,6 +84,8 @@ export class Conveyor extends EventEmitter<ConveyorEvents> {
   /** Batches `batch:finished` was emitted for (the most recent ones), so each is emitted once per process. */
   readonly #finishedBatches = new Set<string>();
   readonly #workers = new Set<Worker>();
+  /** Told about every job `prepare` encodes, while `@conveyor/core/testing`'s fake listens. */
+  #prepareListener: ((job: Job, record: NewJob) => void) | undefined;
 
   constructor(options: ConveyorOptions = {}) {
     super();
@@ -134,6 +139,34 @@ export class Conveyor extends EventEmitter<ConveyorEvents> {
       this.#watchBatchEvents();
     }
     return this;
+  }
+
+  /**
+   * @internal The seam `@conveyor/core/testing` fakes through (core never imports testing code). Replaces the
+   * default driver, possibly with none, and returns the previous one so it can be put back. Unlike `use()`, it
+   * keeps the driver event subscription: a wrapping driver (the fake) subscribes through the one it wraps.
+   */
+  swapDriver(driver: Driver | undefined): Driver | undefined {
+    const previous = this.#driver;
+    this.#driver = driver;
+    return previous;
+  }
+
+  /**
+   * @internal Sets (or clears, with undefined) the one listener `prepare` calls with each job and its stored
+   * form, so the testing fake can rebuild recorded jobs with their own class. Returns the previous listener.
+   */
+  onPrepare(
+    listener: ((job: Job, record: NewJob) => void) | undefined,
+  ): ((job: Job, record: NewJob) => void) | undefined {
+    const previous = this.#prepareListener;
+    this.#prepareListener = listener;
+    return previous;
+  }
+
+  /** @internal The names of the connections registered with `use(name, driver)`. */
+  connectionNames(): string[] {
+    return [...this.#connections.keys()];
   }
 
   /** The instance for a named connection. */
@@ -213,7 +246,7 @@ export class Conveyor extends EventEmitter<ConveyorEvents> {
     assertJob(job);
     const resolved = resolveJobOptions(job, options, this.clock.now());
     if (extra.callbackFor) resolved.stored.callbackFor = extra.callbackFor;
-    return {
+    const record: NewJob = {
       id: newId(),
       name: jobNameOf(job.constructor),
       queue: resolved.queue,
@@ -225,6 +258,8 @@ export class Conveyor extends EventEmitter<ConveyorEvents> {
       unique: resolveUnique(job, options.unique),
       batchId,
     };
+    this.#prepareListener?.(job, record);
+    return record;
   }
 
   /** @internal Stores one job and returns its handle. */
@@ -398,17 +433,62 @@ export class Conveyor extends EventEmitter<ConveyorEvents> {
 
   /**
    * Runs everything that is due on every queue with this instance's registered jobs, until nothing is due,
-   * using the same worker code as production. With a `FakeClock`, advance the clock and drain again to run
-   * delayed jobs and retries. Returns how many attempts ran.
+   * using the same worker code as production (jobs that others enqueue meanwhile, such as the next link of a
+   * chain or a batch's `then` job, run in the same drain, whatever their queue). Returns how many attempts ran.
+   *
+   * Time moves only if asked. Without `advance`, a delayed job or a retry waiting out its backoff stays put:
+   * advance the `FakeClock` and drain again. With `advance` (this instance's clock must be a `FakeClock`), the
+   * drain also moves the clock to each next due job in turn (a delay ending, a backoff over, a released job)
+   * and runs it, until nothing is left (`advance: true`), or until `advance` from now (a duration such as
+   * `'1h'`: the clock then ends exactly there, as with `clock.advance('1h')` while a worker runs).
    */
-  async drain(options: { queues?: string[] } = {}): Promise<number> {
-    const queues = options.queues ?? (await this.driver.queues());
-    if (queues.length === 0) return 0;
-    const key = queues.join('\u0000');
-    if (!this.#drainWorker || this.#drainWorker.queues.join('\u0000') !== key) {
-      this.#drainWorker = new Worker({ conveyor: this, queues });
+  async drain(options: { queues?: string[]; advance?: boolean | Duration } = {}): Promise<number> {
+    const { advance = false } = options;
+    if (advance === false) return (await this.#drainDue(options.queues)).ran;
+    const clock = this.clock;
+    if (!(clock instanceof FakeClock)) {
+      throw new ConfigurationError(
+        `drain({ advance: ${quote(advance)} }) moves time, so it needs a FakeClock: new Conveyor({ driver, clock: new FakeClock() }).`,
+      );
     }
-    return this.#drainWorker.drain();
+    const until = advance === true ? undefined : clock.now() + toMs(advance, 'drain advance');
+    let total = 0;
+    for (let moves = 0; ; moves++) {
+      const { ran, nextDueAt } = await this.#drainDue(options.queues);
+      total += ran;
+      if (nextDueAt === null || (until !== undefined && nextDueAt > until)) break;
+      if (moves >= MAX_DRAIN_MOVES) {
+        throw new ConfigurationError(
+          `drain({ advance: true }) moved the clock ${MAX_DRAIN_MOVES} times and work is still due (a job that keeps ` +
+            "releasing itself?): bound it with a duration, as drain({ advance: '1h' }).",
+        );
+      }
+      await clock.setTime(Math.max(nextDueAt, clock.now()));
+    }
+    if (until !== undefined && until > clock.now()) await clock.setTime(until);
+    return total;
+  }
+
+  /**
+   * Drains what is due, again while a pass ran something (it may have enqueued jobs on a queue the drain worker
+   * does not cover yet). Returns the attempts run and the next due time of a delayed or retrying job.
+   */
+  async #drainDue(only: string[] | undefined): Promise<{ ran: number; nextDueAt: number | null }> {
+    let ran = 0;
+    for (;;) {
+      const queues = only ?? (await this.driver.queues());
+      if (queues.length === 0) return { ran, nextDueAt: null };
+      const key = queues.join('\u0000');
+      let worker = this.#drainWorker;
+      if (!worker || worker.queues.join('\u0000') !== key) {
+        void worker?.close({ timeout: 0 });
+        worker = new Worker({ conveyor: this, queues });
+        this.#drainWorker = worker;
+      }
+      const pass = await worker.drain();
+      ran += pass;
+      if (pass === 0 || only !== undefined) return { ran, nextDueAt: worker.nextDueAt };
+    }
   }
 
   /** Closes workers made by `worker()`, the event subscription, and every driver. */

@@ -40,4 +40,17 @@ describe('@conveyor/core', () => {
     expect(urls.some((u) => u.endsWith('/packages/core/src/worker.ts'))).toBe(true);
     expect(urls.filter((u) => /ioredis|redis-driver|memory-driver/.test(u))).toEqual([]);
   });
+
+  it('loads no testing code when imported: Queue.fake() comes only with @conveyor/core/testing', () => {
+    const urls = modulesLoadedBy('@conveyor/core');
+    expect(urls.filter((u) => /\/src\/testing\//.test(u))).toEqual([]);
+  });
+});
+
+describe('@conveyor/core/testing', () => {
+  it('loads the testing module and no driver', () => {
+    const urls = modulesLoadedBy('@conveyor/core/testing');
+    expect(urls.some((u) => u.endsWith('/packages/core/src/testing/index.ts'))).toBe(true);
+    expect(urls.filter((u) => /ioredis|redis-driver|memory-driver/.test(u))).toEqual([]);
+  });
 });
