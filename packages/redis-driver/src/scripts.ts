@@ -82,6 +82,7 @@ const isNoScript = (error: unknown): boolean =>
 export class Scripts {
   readonly #keys: Keys;
   readonly #compiled = new Map<ScriptName, Compiled>();
+  readonly #loading = new Map<ScriptName, Promise<unknown>>();
 
   readonly #groupRetentionMs: number;
 
@@ -129,7 +130,7 @@ export class Scripts {
       return await redis.call('EVALSHA', evalArgs(sha, call));
     } catch (error) {
       if (!isNoScript(error)) throw error;
-      await redis.script('LOAD', text);
+      await this.#load(redis, call.name, text);
       return redis.call('EVALSHA', evalArgs(sha, call));
     }
   }
@@ -147,7 +148,7 @@ export class Scripts {
     const missing = results.flatMap((result, i) => (isNoScript(result.error) ? [i] : []));
     if (missing.length > 0) {
       const names = new Set(missing.map((i) => calls[i]!.name));
-      await Promise.all([...names].map((name) => redis.script('LOAD', this.compiled(name).text)));
+      await Promise.all([...names].map((name) => this.#load(redis, name, this.compiled(name).text)));
       const retried = await this.#pipeline(
         redis,
         missing.map((i) => calls[i]!),
@@ -157,6 +158,16 @@ export class Scripts {
       });
     }
     return results;
+  }
+
+  /** Loads a script once however many calls met NOSCRIPT at the same time. */
+  #load(redis: Redis, name: ScriptName, text: string): Promise<unknown> {
+    let loading = this.#loading.get(name);
+    if (!loading) {
+      loading = redis.script('LOAD', text).finally(() => this.#loading.delete(name));
+      this.#loading.set(name, loading);
+    }
+    return loading;
   }
 
   async #pipeline(
