@@ -128,6 +128,8 @@ export interface WorkerSettings {
   lease?: number;
   /** Stalled-job check interval in ms. */
   stalledInterval?: number;
+  /** Another worker script taking the same settings (default `fixtures/worker-process.ts`). */
+  script?: string;
 }
 
 export interface WorkerProcess {
@@ -151,7 +153,7 @@ const running = new Set<WorkerProcess>();
 export function spawnWorker(settings: WorkerSettings): WorkerProcess {
   const child = spawn(
     process.execPath,
-    ['--conditions=@conveyor/source', '--import', 'tsx', WORKER_PROCESS],
+    ['--conditions=@conveyor/source', '--import', 'tsx', settings.script ?? WORKER_PROCESS],
     {
       cwd: ROOT,
       // stdin is a lifeline: the worker exits when it closes, so a test runner killed hard leaves no orphan.
