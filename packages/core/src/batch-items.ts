@@ -90,8 +90,11 @@ export async function pushMembers(
     return null;
   }
   for (const watch of watches) void watch.poke();
-  if (conveyor.listenerCount('dispatched') === 0 && conveyor.listenerCount('duplicate') === 0) return result;
   const { jobs, chains } = members.input;
+  if (conveyor.listenerCount('dispatched') === 0 && conveyor.listenerCount('duplicate') === 0) {
+    countStored(conveyor, jobs, chains, result);
+    return result;
+  }
   result.jobs.forEach((outcome, index) => {
     const job = jobs[index]!;
     if (outcome.outcome === 'added')
@@ -105,4 +108,16 @@ export async function pushMembers(
     else conveyor.emitDuplicate(first, outcome.id);
   });
   return result;
+}
+
+/** Counts the stored jobs (and each chain's first link) as submitted, when no `dispatched` event does it. */
+function countStored(conveyor: Conveyor, jobs: NewJob[], chains: NewChain[], result: PushResult): void {
+  if (!conveyor.metricsRecorder) return;
+  const stored: NewJob[] = [];
+  for (const [index, outcome] of result.jobs.entries())
+    if (outcome.outcome === 'added') stored.push(jobs[index]!);
+  for (const [index, outcome] of result.chains.entries()) {
+    if (outcome.outcome === 'added') stored.push(chains[index]!.links[0]!);
+  }
+  conveyor.countDispatched(stored);
 }

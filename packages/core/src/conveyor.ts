@@ -16,9 +16,10 @@ import type {
 } from './driver.js';
 import { type Duration, toMs } from './duration.js';
 import { ConfigurationError, quote } from './errors.js';
-import type { ConveyorEvents } from './events.js';
+import type { ConveyorEvents, JobEventInfo } from './events.js';
 import { decodeGroupOptions } from './group-options.js';
 import { JobHandle } from './handle.js';
+import { checkHealth, type Health } from './health.js';
 import { newId } from './ids.js';
 import { Job, type JobClass, type ResultOf } from './job.js';
 import {
@@ -28,8 +29,12 @@ import {
   validateQueueName,
 } from './job-options.js';
 import { type JobView, toJobView } from './job-view.js';
+import { type MetricsOptions, resolveMetricsOptions } from './metrics/options.js';
+import { type Metrics, type MetricsQuery, readMetrics } from './metrics/read.js';
+import { MetricsRecorder } from './metrics/recorder.js';
 import { PendingBatch } from './pending-batch.js';
 import { PendingChain } from './pending-chain.js';
+import { clearQueue } from './queue-clear.js';
 import { changeQueueSettings, limitChange, pausedChange, type QueueLimitOptions } from './queue-limits.js';
 import { type ResolvedRetention, type RetentionOptions, resolveRetention } from './retention.js';
 import type { ScheduledJob } from './scheduler/scheduled-job.js';
@@ -43,6 +48,7 @@ import {
 } from './serializer.js';
 import { resolveUnique } from './unique.js';
 import { Worker, type WorkerOptions } from './worker.js';
+import { listWorkers, type WorkerInfo } from './worker-registry.js';
 
 export interface ConveyorOptions {
   /** The storage. Without one, the first call that needs it throws a `ConfigurationError`. */
@@ -57,6 +63,8 @@ export interface ConveyorOptions {
   maxPayloadBytes?: number;
   /** Retention of finished jobs. Default: completed 1 h / 1,000 per queue; failed 7 d / 10,000 per queue. */
   retention?: RetentionOptions;
+  /** Per-minute metrics (`metrics()`): kept `'1d'`, sent every `'5s'` by default; `false` records none. */
+  metrics?: MetricsOptions | false;
 }
 
 const FINISHED = new Set(['completed', 'failed', 'cancelled']);
@@ -86,6 +94,8 @@ export class Conveyor extends EventEmitter<ConveyorEvents> {
   readonly #workers = new Set<Worker>();
   /** Told about every job `prepare` encodes, while `@conveyor/core/testing`'s fake listens. */
   #prepareListener: ((job: Job, record: NewJob) => void) | undefined;
+  /** @internal Sums this process's figures per (queue, minute) for `metrics()`; undefined when metrics are off. */
+  readonly metricsRecorder: MetricsRecorder | undefined;
 
   constructor(options: ConveyorOptions = {}) {
     super();
@@ -94,6 +104,14 @@ export class Conveyor extends EventEmitter<ConveyorEvents> {
     this.registry = new JobRegistry(options.jobs ?? []);
     this.retention = resolveRetention(options.retention);
     this.maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+    const metrics = resolveMetricsOptions(options.metrics);
+    if (metrics) {
+      this.metricsRecorder = new MetricsRecorder({
+        driver: () => this.driver,
+        ...metrics,
+        error: (error) => this.emit('error', error instanceof Error ? error : new Error(String(error))),
+      });
+    }
     for (const [name, driver] of Object.entries(options.connections ?? {})) this.use(name, driver);
   }
 
@@ -377,6 +395,49 @@ export class Conveyor extends EventEmitter<ConveyorEvents> {
     return this.driver.getQueueSettings(validateQueueName(queue));
   }
 
+  /**
+   * Removes every waiting job (pending, delayed, retrying) of a queue and returns how many; running and finished
+   * jobs stay. Page by page, not one atomic step: see `docs/cli.md` (`conveyor queue clear`).
+   */
+  clear(queue: string): Promise<number> {
+    return clearQueue(this.driver, validateQueueName(queue));
+  }
+
+  /**
+   * The live workers of every process sharing this storage, from their heartbeats: id, host, pid, queues,
+   * concurrency, active jobs, processed/failed counts, start time, and `healthy` (false once a worker missed 3
+   * heartbeats; its record disappears a while later, or at once on a clean `close()`).
+   */
+  workers(): Promise<WorkerInfo[]> {
+    return listWorkers(this.driver, this.clock.now());
+  }
+
+  /** Storage reachable (within `timeout`, default 5 s), workers healthy or not, queue depths; never throws. */
+  health(options: { timeout?: Duration } = {}): Promise<Health> {
+    const timeoutMs = toMs(options.timeout ?? '5s', 'health timeout');
+    return checkHealth(
+      this.driver,
+      () => this.clock.now(),
+      () => this.workers(),
+      timeoutMs,
+    );
+  }
+
+  /**
+   * Figures since `since` (default an hour ago) for one queue or all, from per-minute buckets: submitted,
+   * completed, failed, retried, dead, run time avg/p50/p95/p99, success rate, jobs/s, queue depth, uptime, per
+   * queue and per job name. Figures reach storage every few seconds (`flushMetrics()` sends them at once).
+   */
+  async metrics(query: MetricsQuery = {}): Promise<Metrics> {
+    const now = this.clock.now();
+    return readMetrics(this.driver, query, now, await listWorkers(this.driver, now));
+  }
+
+  /** Sends the figures this process summed so far (done every few seconds, and by `close()`). */
+  async flushMetrics(): Promise<void> {
+    await this.metricsRecorder?.flush();
+  }
+
   /** Cancels a job; returns its state afterwards (null if unknown). */
   async cancel(id: string): Promise<JobRecord['state'] | null> {
     return (await this.driver.cancel(id, this.clock.now()))?.state ?? null;
@@ -524,7 +585,11 @@ export class Conveyor extends EventEmitter<ConveyorEvents> {
     event: T,
     ...args: EventEmitter.EventArgs<ConveyorEvents, T>
   ): boolean {
-    if (event === 'batch:finished') {
+    if (event === 'dispatched' && this.metricsRecorder) {
+      // Every stored job is counted as submitted, in the minute it was dispatched.
+      const job = args[0] as JobEventInfo;
+      this.metricsRecorder.count(job.queue, job.name, 'submitted', this.clock.now());
+    } else if (event === 'batch:finished') {
       // A worker of this process and the driver's event may both report the same batch: emit it once.
       const { id } = args[0] as { id: string };
       if (this.#finishedBatches.has(id)) return false;
@@ -551,10 +616,19 @@ export class Conveyor extends EventEmitter<ConveyorEvents> {
     });
   }
 
+  /** @internal Counts stored jobs as submitted when no `dispatched` event was emitted for them (nobody listened). */
+  countDispatched(jobs: readonly NewJob[]): void {
+    const recorder = this.metricsRecorder;
+    if (!recorder) return;
+    const now = this.clock.now();
+    for (const job of jobs) recorder.count(job.queue, job.name, 'submitted', now);
+  }
+
   async close(): Promise<void> {
     this.#batchEvents = undefined;
     await Promise.all([...this.#workers].map((w) => w.close()));
     this.#workers.clear();
+    if (this.#driver) await this.metricsRecorder?.close().catch(() => {});
     const subscription = this.#subscription;
     this.#subscription = undefined;
     if (subscription) await (await subscription)().catch(() => {});

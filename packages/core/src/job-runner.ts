@@ -9,7 +9,7 @@ import {
 import { asError, failureOutcome } from './attempt-failure.js';
 import type { ChainInfo } from './chain-handle.js';
 import type { Conveyor } from './conveyor.js';
-import type { Lease, ReservedJob, SettleOutcome, SettleResult } from './driver.js';
+import type { JobState, Lease, ReservedJob, SettleOutcome, SettleResult } from './driver.js';
 import { type Duration, toMs } from './duration.js';
 import { ConveyorError, quote, StalledError, TimeoutError } from './errors.js';
 import { EventRelay } from './event-relay.js';
@@ -34,6 +34,8 @@ export interface RunnerHost {
   attemptDone(attempt: Attempt): void;
   /** A settle may have made work ready (a retry, a release, a chain link, a batch callback). */
   workMayBeReady(): void;
+  /** The attempt's settle was stored (`state`: the job's state after it): count it (registry, metrics). */
+  attemptSettled(attempt: Attempt, state: JobState): void;
 }
 
 const CANCELLED: SettleOutcome = Object.freeze({ type: 'cancelled' });
@@ -257,6 +259,7 @@ export class JobRunner implements AttemptHost, SettleSink<Attempt> {
       return;
     }
     const outcome = attempt.outcome!;
+    this.#host.attemptSettled(attempt, result.state);
     if (result.batch) {
       const { crossed } = result.batch;
       // Callback jobs were enqueued by this settle.

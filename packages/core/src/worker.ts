@@ -2,7 +2,7 @@ import { EventEmitter } from 'eventemitter3';
 import { type Attempt, AttemptGroup } from './attempt.js';
 import type { ClockTimer } from './clock.js';
 import type { Conveyor } from './conveyor.js';
-import type { DriverEvent, ReservedJob, ReserveResult } from './driver.js';
+import type { DriverEvent, JobState, ReservedJob, ReserveResult } from './driver.js';
 import { type Duration, toMs } from './duration.js';
 import { ConfigurationError, quote } from './errors.js';
 import type { ConveyorEvents } from './events.js';
@@ -15,6 +15,7 @@ import { sweepRetention } from './retention-sweeper.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { JobRegistry } from './serializer.js';
 import { type ResolvedWorkerOptions, resolveWorkerOptions, type WorkerOptions } from './worker-options.js';
+import { WorkerRegistration } from './worker-registry.js';
 
 export { AttemptAbortedError } from './attempt.js';
 export type { WorkerOptions } from './worker-options.js';
@@ -53,6 +54,8 @@ export class Worker extends EventEmitter<ConveyorEvents> implements RunnerHost {
   #conveyor: Conveyor | undefined;
   #runner: JobRunner | undefined;
   #leases: LeaseKeeper | undefined;
+  /** Its record in the worker registry and its figures (beaten by the stalled-recovery chore). */
+  #registration: WorkerRegistration | undefined;
 
   #started: Promise<void> | undefined;
   #closed: Promise<void> | undefined;
@@ -218,6 +221,10 @@ export class Worker extends EventEmitter<ConveyorEvents> implements RunnerHost {
     }
   }
 
+  attemptSettled(attempt: Attempt, state: JobState): void {
+    this.#registration!.settled(attempt, state);
+  }
+
   workMayBeReady(): void {
     if (this.#wait) this.#wait.abort();
     else this.#wakePending = true;
@@ -238,6 +245,7 @@ export class Worker extends EventEmitter<ConveyorEvents> implements RunnerHost {
     this.#conveyor = conveyor;
     const runner = new JobRunner(this);
     this.#runner = runner;
+    this.#registration = new WorkerRegistration(this, conveyor, runner, this.#options.stalledIntervalMs);
     this.#leases = new LeaseKeeper(
       {
         clock: conveyor.clock,
@@ -282,7 +290,8 @@ export class Worker extends EventEmitter<ConveyorEvents> implements RunnerHost {
     this.#stalledTask = new PeriodicTask(
       clock,
       this.#options.stalledIntervalMs,
-      () => this.#recoverStalled(),
+      // one timer for both chores: stalled recovery, and the heartbeat of the worker registry
+      () => Promise.all([this.#recoverStalled(), this.#registration!.beat().catch(onError)]),
       onError,
     );
     this.#sweepTask = new PeriodicTask(clock, this.#options.sweepIntervalMs, () => this.#sweep(), onError);
@@ -314,6 +323,7 @@ export class Worker extends EventEmitter<ConveyorEvents> implements RunnerHost {
       this.#runner?.releaseAll();
       await chores;
       await this.#whenIdle();
+      await this.#registration?.stop().catch((error: unknown) => this.#runner!.error(error));
     } finally {
       graceTimer?.cancel();
       await this.#leases?.stop();

@@ -2,6 +2,7 @@ import type { DriverFactory } from '../describe-driver.js';
 import { batchApiSuite } from './batches.js';
 import { chainApiSuite } from './chains.js';
 import { middlewareApiSuite } from './middleware.js';
+import { operationsSuite } from './operations.js';
 import { orderSuite } from './order.js';
 import { queueLimitsApiSuite } from './queue-limits.js';
 import { recoverySuite } from './recovery.js';
@@ -26,4 +27,5 @@ export const apiSuites: Array<(factory: DriverFactory) => void> = [
   uniquenessApiSuite,
   middlewareApiSuite,
   queueLimitsApiSuite,
+  operationsSuite,
 ];
