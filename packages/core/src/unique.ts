@@ -61,8 +61,9 @@ export function validateUnique(value: unknown, what = 'unique options'): UniqueS
  */
 export function resolveUnique(job: Job, builder: UniqueSetting | undefined): UniqueSpec | null {
   if (builder === false) return null;
-  const name = jobNameOf(job.constructor);
   const declared = (job.constructor as JobClass).unique;
+  if (builder === undefined && declared === undefined) return null; // the common case: not unique
+  const name = jobNameOf(job.constructor);
   const fromClass = declared === undefined ? false : validateUnique(declared, `static unique of ${name}`);
   if (builder === undefined && fromClass === false) return null;
   const options: UniqueOptions = {
