@@ -2,7 +2,6 @@
 // expect-output: rate limit: 6 sends, at most 2 per 1 s window; overlap: 4 syncs, never two at once; skipped 1 paid reminder; throttle: 2 failures opened it, \d+ calls waited, all 4 done; queue limit: at most 1 report at once
 import {
   Job,
-  type JobContext,
   type Middleware,
   Queue,
   rateLimited,
