@@ -1,0 +1,38 @@
+/** How each figure is measured: the end of docs/benchmarks/README.md. */
+export const METHOD = `
+## How it is measured
+
+- **Same server, alternating.** Both libraries use the same Redis server and the same database index
+  (\`BENCH_REDIS_DB\`, default 13), each run under a fresh key prefix that is deleted after the run (the bench never
+  flushes a database). Every run is a fresh Node process (\`bench/child.ts\`), so no run inherits another's heap, JIT
+  state or connections; Conveyor and BullMQ runs alternate (C B, B C, C B). Each figure is the median of the runs.
+- **Jobs.** Noop handlers; the payload is a ~100-byte object (\`bench/lib/payload.ts\`). Both libraries run with their
+  defaults (BullMQ keeps completed jobs, Conveyor keeps them under its retention): nothing is tuned for the bench.
+- **Dispatch, single**: 20,000 dispatches, 100 in flight (100 loops each awaiting one dispatch at a time).
+  Conveyor \`await conveyor.dispatch(job)\`; BullMQ \`await queue.add(name, data)\`.
+- **Bulk dispatch**: 10,000 jobs in one call, timed from building the call to its answer (median of 3 rounds after
+  one warm-up round). Conveyor: one \`Batch\` of 10,000 jobs (batch record and members in one atomic script call);
+  BullMQ: \`queue.addBulk\`.
+- **Processing at concurrency 1 and 50**: the jobs (10,000 at concurrency 1, 30,000 at 50) are stored first; the time
+  runs from starting one worker (in the measuring process) to the last job stored as completed (the handler count
+  reaches N, then the library's own completed count, polled every 2 ms for that tail). \`clientUsPerJob\` and
+  \`redisUsPerJob\` in latest.json are the CPU the worker process and the Redis server spent per job meanwhile (on a
+  shared server the latter includes other clients).
+- **Latency**: a worker (concurrency 1) idles on an empty queue; 520 jobs are dispatched one at a time from another
+  connection of the same process (the first 20 are warm-up), each carrying its dispatch time
+  (\`performance.timeOrigin + performance.now()\`); the handler records start minus dispatch time. 5 ms pass after
+  each start, so the worker is back in its blocking wait: this is the wake-up path of an idle worker.
+- **Batch with \`then\`**: a worker at concurrency 50 waits; the time runs from building a 10,000-job batch with a
+  \`then\` callback job to the start of that callback (dispatch, every member processed and counted, the callback
+  enqueued atomically by the last settle, then run). The target compares it with Conveyor's own processing figure
+  at concurrency 50, which excludes dispatch; \`pushMs\` in latest.json is the dispatch part. BullMQ has no batch;
+  its nearest equivalent, a FlowProducer parent with 10,000 children (the parent runs once all children completed),
+  is timed the same way and shown for reference.
+- **Memory driver**: 100,000 jobs stored in a \`MemoryDriver\` first, then one worker at concurrency 50; worker start
+  to last completion. Conveyor only.
+- **Worker RSS with 100,000 waiting**: 100,000 jobs are stored; then a separate worker process (concurrency 1) starts
+  on that queue with a handler that never finishes, so it holds one job and leaves 99,999 waiting; 2 s after that
+  job started, the VmRSS of the worker process is read from /proc. The worker is bundled with esbuild and run by plain
+  \`node\` (no TypeScript loader in the process), as a deployed worker would be. A library that loaded the backlog
+  into the worker would show it here. The baseline is a bare Node process started the same way.
+`;
