@@ -5,6 +5,9 @@ import { Redis, type RedisOptions } from 'ioredis';
  * - `maxRetriesPerRequest: 3` and `connectTimeout: 2000`: with Redis unreachable a call rejects after about a
  *   second instead of hanging (ioredis' default is 20 retries);
  * - `retryStrategy`: reconnect forever with backoff (100 ms doubling to 2 s), so workers recover by themselves;
+ * - `commandTimeout: 5000`: a server that accepts connections but never answers (a stuck proxy, a frozen
+ *   Redis) rejects a call after 5 s instead of hanging it forever (set on the main connection only: blocking
+ *   waits and the subscriber have their own bounds);
  * - `lazyConnect`: constructing a driver opens nothing; the first call connects;
  * - `enableAutoPipelining`: commands issued in the same tick share one write.
  */
@@ -12,12 +15,17 @@ export const DEFAULT_REDIS_OPTIONS: RedisOptions = {
   lazyConnect: true,
   maxRetriesPerRequest: 3,
   connectTimeout: 2_000,
+  commandTimeout: 5_000,
   enableAutoPipelining: true,
   retryStrategy: (times: number) => Math.min(50 * 2 ** Math.min(times, 6), 2_000),
 };
 
 /** Options for the blocking and subscriber connections (duplicates of the main one). */
-const SIDE_OPTIONS: RedisOptions = { lazyConnect: true, enableAutoPipelining: false };
+const SIDE_OPTIONS: RedisOptions = {
+  lazyConnect: true,
+  enableAutoPipelining: false,
+  commandTimeout: undefined,
+};
 
 export interface Connections {
   /** Runs every command and script. */

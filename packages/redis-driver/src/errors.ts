@@ -13,6 +13,9 @@ export class RedisDriverError extends Error {
   }
 }
 
+/** A call that got no answer in time: it may or may not have run on the server. */
+const TIMED_OUT = /Command timed out/i;
+
 const UNREACHABLE =
   /ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|ECONNRESET|EPIPE|Connection is closed|max retries per request|Stream isn't writeable|connect ETIMEDOUT/i;
 
@@ -21,6 +24,14 @@ export function toDriverError(error: unknown, operation: string, target: string)
   if (error instanceof RedisDriverError) return error;
   const message = error instanceof Error ? error.message : String(error);
   const name = error instanceof Error ? error.name : '';
+  if (TIMED_OUT.test(message)) {
+    return new RedisDriverError(
+      'REDIS_UNAVAILABLE',
+      `redis driver: ${operation} failed: Redis at ${target} did not answer in time (${message}). ` +
+        'Check that Redis is healthy; the call may or may not have been applied.',
+      error,
+    );
+  }
   if (name === 'MaxRetriesPerRequestError' || UNREACHABLE.test(message)) {
     return new RedisDriverError(
       'REDIS_UNAVAILABLE',
