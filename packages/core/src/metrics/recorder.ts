@@ -1,12 +1,11 @@
 import type { Driver, MetricsIncrement } from '../driver.js';
-import { BIN_PREFIX, type Counter, NAME_PREFIX, RUN_MS, RUNS } from './fields.js';
-import { binOf } from './histogram.js';
+import { BIN_PREFIX, COUNTERS, type Counter, NAME_PREFIX, RUN_MS, RUNS } from './fields.js';
+import { binOf, LAST_BIN } from './histogram.js';
 
 export const MINUTE_MS = 60_000;
 /** Most job names one bucket keeps apart; the others are summed under `OTHER_NAMES`, so a bucket stays small. */
 export const MAX_NAMES_PER_BUCKET = 50;
 export const OTHER_NAMES = '(other)';
-const OTHER_PREFIX = `${NAME_PREFIX}${OTHER_NAMES}:`;
 /** Most buckets kept for a flush while storage refuses them (about a day of one queue, or an hour of 160). */
 const MAX_PENDING_BUCKETS = 10_000;
 
@@ -15,12 +14,45 @@ export function minuteOf(at: number): number {
   return at - (((at % MINUTE_MS) + MINUTE_MS) % MINUTE_MS);
 }
 
+const COUNTER_INDEX = new Map<Counter, number>(COUNTERS.map((counter, index) => [counter, index]));
+
+/** What one job name summed in one bucket: plain numbers, so recording allocates nothing. */
+class NameSums {
+  readonly counters = new Float64Array(COUNTERS.length);
+  runs = 0;
+  runMs = 0;
+  /** Count per histogram bin, made on the first run time. */
+  bins: Float64Array | undefined;
+
+  add(other: NameSums): void {
+    for (let i = 0; i < this.counters.length; i++) this.counters[i]! += other.counters[i]!;
+    this.runs += other.runs;
+    this.runMs += other.runMs;
+    if (other.bins) {
+      this.bins ??= new Float64Array(LAST_BIN + 1);
+      for (let i = 0; i <= LAST_BIN; i++) this.bins[i]! += other.bins[i]!;
+    }
+  }
+
+  /** Adds this name's figures into `fields`, each under `prefix` (and each also into `total`). */
+  write(fields: Record<string, number>, prefix: string, total: Record<string, number>): void {
+    const put = (field: string, value: number) => {
+      if (value === 0) return;
+      fields[prefix + field] = (fields[prefix + field] ?? 0) + value;
+      total[field] = (total[field] ?? 0) + value;
+    };
+    for (let i = 0; i < COUNTERS.length; i++) put(COUNTERS[i]!, this.counters[i]!);
+    put(RUNS, this.runs);
+    put(RUN_MS, this.runMs);
+    if (this.bins) for (let i = 0; i <= LAST_BIN; i++) put(BIN_PREFIX + i, this.bins[i]!);
+  }
+}
+
 interface PendingBucket {
   queue: string;
   minute: number;
-  fields: Map<string, number>;
-  /** Field prefixes of the job names seen (`name:<job>:`), at most `MAX_NAMES_PER_BUCKET`. */
-  names: Map<string, string>;
+  /** By job name: at most `MAX_NAMES_PER_BUCKET`, then `OTHER_NAMES`. */
+  names: Map<string, NameSums>;
 }
 
 export interface RecorderHost {
@@ -34,10 +66,11 @@ export interface RecorderHost {
 }
 
 /**
- * Sums a process's figures per (queue, minute) in memory and adds them into the driver's per-minute buckets
- * (`incrementMetrics`) every `flushIntervalMs` and on `flush()`: one storage call per flush, however many jobs
- * ran, and storage that stays bounded (per-minute buckets that expire, never per-job rows). Each figure is
- * counted queue-wide and for its job name.
+ * Sums a process's figures per (queue, minute, job name) in memory and adds them into the driver's per-minute
+ * buckets (`incrementMetrics`) every `flushIntervalMs` and on `flush()`: one storage call per flush, however
+ * many jobs ran, and storage that stays bounded (per-minute buckets that expire, never per-job rows). Each
+ * figure is stored queue-wide and for its job name; recording a figure only adds to numbers, field names are
+ * built at flush.
  *
  * The flush timer is a real, unref'd timer (flushing is I/O batching, not a semantic delay, so it does not
  * follow a `FakeClock`), armed only while something waits to be flushed.
@@ -56,26 +89,17 @@ export class MetricsRecorder {
 
   /** Counts one `counter` (by `n`) for a job of `name` on `queue` at `at`. */
   count(queue: string, name: string, counter: Counter, at: number, n = 1): void {
-    const bucket = this.#bucket(queue, at);
-    add(bucket.fields, counter, n);
-    add(bucket.fields, nameKey(bucket, name) + counter, n);
+    this.#sums(queue, name, at).counters[COUNTER_INDEX.get(counter)!]! += n;
   }
 
   /** Counts a completed attempt and its run time. */
   completed(queue: string, name: string, runMs: number, at: number): void {
-    const bucket = this.#bucket(queue, at);
-    const prefix = nameKey(bucket, name);
+    const sums = this.#sums(queue, name, at);
     const ms = Math.max(runMs, 0);
-    const bin = BIN_PREFIX + binOf(ms);
-    const fields = bucket.fields;
-    add(fields, 'completed', 1);
-    add(fields, RUNS, 1);
-    add(fields, RUN_MS, ms);
-    add(fields, bin, 1);
-    add(fields, `${prefix}completed`, 1);
-    add(fields, prefix + RUNS, 1);
-    add(fields, prefix + RUN_MS, ms);
-    add(fields, prefix + bin, 1);
+    sums.counters[COMPLETED]! += 1;
+    sums.runs += 1;
+    sums.runMs += ms;
+    (sums.bins ??= new Float64Array(LAST_BIN + 1))[binOf(ms)]! += 1;
   }
 
   /** True when figures wait to be flushed. */
@@ -106,11 +130,10 @@ export class MetricsRecorder {
     this.#last = undefined;
     const increments: MetricsIncrement[] = [];
     for (const bucket of buckets.values()) {
-      increments.push({
-        queue: bucket.queue,
-        minute: bucket.minute,
-        fields: Object.fromEntries(bucket.fields),
-      });
+      const total: Record<string, number> = {};
+      const named: Record<string, number> = {};
+      for (const [name, sums] of bucket.names) sums.write(named, `${NAME_PREFIX}${name}:`, total);
+      increments.push({ queue: bucket.queue, minute: bucket.minute, fields: { ...total, ...named } });
     }
     try {
       await this.#host.driver().incrementMetrics(increments, this.#host.retentionMs);
@@ -128,9 +151,24 @@ export class MetricsRecorder {
         if (this.#buckets.size < MAX_PENDING_BUCKETS) this.#buckets.set(key, old);
         continue;
       }
-      for (const [field, value] of old.fields) add(current.fields, field, value);
+      for (const [name, sums] of old.names) {
+        const into = current.names.get(name);
+        if (into) into.add(sums);
+        else current.names.set(name, sums);
+      }
     }
     this.#arm();
+  }
+
+  #sums(queue: string, name: string, at: number): NameSums {
+    const bucket = this.#bucket(queue, at);
+    let sums = bucket.names.get(name);
+    if (sums === undefined) {
+      const kept = bucket.names.size < MAX_NAMES_PER_BUCKET ? name : OTHER_NAMES;
+      sums = bucket.names.get(kept);
+      if (sums === undefined) bucket.names.set(kept, (sums = new NameSums()));
+    }
+    return sums;
   }
 
   #bucket(queue: string, at: number): PendingBucket {
@@ -140,7 +178,7 @@ export class MetricsRecorder {
     const key = `${minute}\u0000${queue}`;
     let bucket = this.#buckets.get(key);
     if (bucket === undefined) {
-      bucket = { queue, minute, fields: new Map(), names: new Map() };
+      bucket = { queue, minute, names: new Map() };
       this.#buckets.set(key, bucket);
       this.#arm();
     }
@@ -158,16 +196,4 @@ export class MetricsRecorder {
   }
 }
 
-function add(fields: Map<string, number>, field: string, n: number): void {
-  fields.set(field, (fields.get(field) ?? 0) + n);
-}
-
-/** The field prefix for job `name` in `bucket`: its own while the bucket has room for names, else `(other)`. */
-function nameKey(bucket: PendingBucket, name: string): string {
-  let prefix = bucket.names.get(name);
-  if (prefix !== undefined) return prefix;
-  if (bucket.names.size >= MAX_NAMES_PER_BUCKET) return OTHER_PREFIX;
-  prefix = `${NAME_PREFIX}${name}:`;
-  bucket.names.set(name, prefix);
-  return prefix;
-}
+const COMPLETED = COUNTER_INDEX.get('completed')!;
