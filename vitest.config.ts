@@ -8,5 +8,9 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 20_000,
     pool: 'forks',
+    // CI also writes a JSON report, from which .ci/run prints the plain 'N passed, N failed' line.
+    ...(process.env.CONVEYOR_TEST_REPORT
+      ? { reporters: ['default', 'json'], outputFile: { json: process.env.CONVEYOR_TEST_REPORT } }
+      : {}),
   },
 });
