@@ -2,8 +2,9 @@ import { EventEmitter } from 'eventemitter3';
 import { BatchHandle } from './batch-handle.js';
 import type { BatchItem } from './batch-items.js';
 import { ChainHandle } from './chain-handle.js';
-import { type Clock, FakeClock, systemClock } from './clock.js';
+import { type Clock, systemClock } from './clock.js';
 import { PendingDispatch } from './dispatch.js';
+import { Drainer, type DrainOptions } from './drainer.js';
 import type {
   Driver,
   DriverEvent,
@@ -68,8 +69,6 @@ export interface ConveyorOptions {
 }
 
 const FINISHED = new Set(['completed', 'failed', 'cancelled']);
-/** Most clock moves one `drain({ advance: true })` makes before it calls the work endless. */
-const MAX_DRAIN_MOVES = 10_000;
 
 /**
  * One configured Conveyor: a driver, a clock, the job classes it knows and its events. `Queue` is the default
@@ -86,7 +85,7 @@ export class Conveyor extends EventEmitter<ConveyorEvents> {
   readonly #connections = new Map<string, Conveyor>();
   #subscription: Promise<Unsubscribe> | undefined;
   readonly #driverListeners = new Set<(event: DriverEvent) => void>();
-  #drainWorker: Worker | undefined;
+  #drainer: Drainer | undefined;
   /** Stops the driver subscription that turns finished-batch events into `batch:finished`, while one runs. */
   #batchEvents: Promise<() => void> | undefined;
   /** Batches `batch:finished` was emitted for (the most recent ones), so each is emitted once per process. */
@@ -503,56 +502,11 @@ export class Conveyor extends EventEmitter<ConveyorEvents> {
    * and runs it, until nothing is left (`advance: true`), or until `advance` from now (a duration such as
    * `'1h'`: the clock then ends exactly there, as with `clock.advance('1h')` while a worker runs).
    */
-  async drain(options: { queues?: string[]; advance?: boolean | Duration } = {}): Promise<number> {
-    const { advance = false } = options;
-    if (advance === false) return (await this.#drainDue(options.queues)).ran;
-    const clock = this.clock;
-    if (!(clock instanceof FakeClock)) {
-      throw new ConfigurationError(
-        `drain({ advance: ${quote(advance)} }) moves time, so it needs a FakeClock: new Conveyor({ driver, clock: new FakeClock() }).`,
-      );
-    }
-    const until = advance === true ? undefined : clock.now() + toMs(advance, 'drain advance');
-    let total = 0;
-    for (let moves = 0; ; moves++) {
-      const { ran, nextDueAt } = await this.#drainDue(options.queues);
-      total += ran;
-      if (nextDueAt === null || (until !== undefined && nextDueAt > until)) break;
-      if (moves >= MAX_DRAIN_MOVES) {
-        throw new ConfigurationError(
-          `drain({ advance: true }) moved the clock ${MAX_DRAIN_MOVES} times and work is still due (a job that keeps ` +
-            "releasing itself?): bound it with a duration, as drain({ advance: '1h' }).",
-        );
-      }
-      await clock.setTime(Math.max(nextDueAt, clock.now()));
-    }
-    if (until !== undefined && until > clock.now()) await clock.setTime(until);
-    return total;
+  drain(options: DrainOptions = {}): Promise<number> {
+    this.#drainer ??= new Drainer(this);
+    return this.#drainer.drain(options);
   }
 
-  /**
-   * Drains what is due, again while a pass ran something (it may have enqueued jobs on a queue the drain worker
-   * does not cover yet). Returns the attempts run and the next due time of a delayed or retrying job.
-   */
-  async #drainDue(only: string[] | undefined): Promise<{ ran: number; nextDueAt: number | null }> {
-    let ran = 0;
-    for (;;) {
-      const queues = only ?? (await this.driver.queues());
-      if (queues.length === 0) return { ran, nextDueAt: null };
-      const key = queues.join('\u0000');
-      let worker = this.#drainWorker;
-      if (!worker || worker.queues.join('\u0000') !== key) {
-        void worker?.close({ timeout: 0 });
-        worker = new Worker({ conveyor: this, queues });
-        this.#drainWorker = worker;
-      }
-      const pass = await worker.drain();
-      ran += pass;
-      if (pass === 0 || only !== undefined) return { ran, nextDueAt: worker.nextDueAt };
-    }
-  }
-
-  /** Closes workers made by `worker()`, the event subscription, and every driver. */
   // --- `batch:finished`: emitted once per batch and process, from the driver's events, for whoever listens.
 
   override on<T extends EventEmitter.EventNames<ConveyorEvents>>(
@@ -624,8 +578,11 @@ export class Conveyor extends EventEmitter<ConveyorEvents> {
     for (const job of jobs) recorder.count(job.queue, job.name, 'submitted', now);
   }
 
+  /** Closes workers made by `worker()` or `drain()`, the event subscription, and every driver. */
   async close(): Promise<void> {
     this.#batchEvents = undefined;
+    await this.#drainer?.close();
+    this.#drainer = undefined;
     await Promise.all([...this.#workers].map((w) => w.close()));
     this.#workers.clear();
     if (this.#driver) await this.metricsRecorder?.close().catch(() => {});

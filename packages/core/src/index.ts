@@ -7,6 +7,7 @@ export { Chain } from './chain.js';
 export { ChainHandle, type ChainInfo } from './chain-handle.js';
 export * from './clock.js';
 export { Conveyor, type ConveyorOptions } from './conveyor.js';
+export type { DrainOptions } from './drainer.js';
 export { PendingDispatch } from './dispatch.js';
 export type * from './driver.js';
 export { DEFAULT_QUEUE_SETTINGS, FINISHED_STATES, JOB_STATES } from './driver.js';
