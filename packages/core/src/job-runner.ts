@@ -338,16 +338,25 @@ export class JobRunner implements AttemptHost, SettleSink<Attempt> {
     this.#returned(attempt, value);
   }
 
-  #returned(attempt: Attempt, value: unknown): void {
-    if (attempt.finished) return; // timed out, cancelled, shut down or lost meanwhile: the result is dropped
+  /**
+   * Settles an attempt whose end was already decided: finished meanwhile (timed out, cancelled, shut down or
+   * lost: the handler's outcome is dropped), or told by `ctx.fail()` / `ctx.release()` (which win even when the
+   * handler swallowed what they threw). Returns false when the handler's own outcome decides.
+   */
+  #decidedByContext(attempt: Attempt): boolean {
+    if (attempt.finished) return true;
     if (attempt.failedBy) {
       this.#fail(attempt, attempt.failedBy, true);
-      return;
-    }
-    if (attempt.releaseAt !== undefined) {
+    } else if (attempt.releaseAt !== undefined) {
       this.#finish(attempt, { type: 'released', availableAt: attempt.releaseAt });
-      return;
+    } else {
+      return false;
     }
+    return true;
+  }
+
+  #returned(attempt: Attempt, value: unknown): void {
+    if (this.#decidedByContext(attempt)) return;
     let result: string | null = null;
     if (value !== undefined) {
       try {
@@ -362,15 +371,7 @@ export class JobRunner implements AttemptHost, SettleSink<Attempt> {
   }
 
   #threw(attempt: Attempt, thrown: unknown): void {
-    if (attempt.finished) return;
-    if (attempt.failedBy) {
-      this.#fail(attempt, attempt.failedBy, true);
-      return;
-    }
-    if (attempt.releaseAt !== undefined) {
-      this.#finish(attempt, { type: 'released', availableAt: attempt.releaseAt });
-      return;
-    }
+    if (this.#decidedByContext(attempt)) return;
     this.#fail(attempt, asError(thrown), false);
   }
 
