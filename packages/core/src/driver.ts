@@ -323,6 +323,9 @@ export type DriverEvent =
   | { type: 'cancel'; jobId: string; queue: string }
   | { type: 'batch'; batchId: string; finished: boolean };
 
+/** Every `DriverEvent` type. */
+export const DRIVER_EVENT_TYPES: ReadonlyArray<DriverEvent['type']> = ['job', 'progress', 'cancel', 'batch'];
+
 export type Unsubscribe = () => Promise<void>;
 
 /**
@@ -478,8 +481,16 @@ export interface Driver {
    */
   claimOccurrence(name: string, at: number, nextRunAt: number | null): Promise<boolean>;
 
-  /** Receives events from every process sharing this storage. */
-  subscribe(listener: (event: DriverEvent) => void): Promise<Unsubscribe>;
+  /**
+   * Receives events from every process sharing this storage. `types`, when given, says which event types the
+   * listener wants (a worker wants only `cancel`): a driver may then spare itself delivering the others (Redis:
+   * one channel per type, subscribed only when wanted), but a listener must still ignore types it did not ask
+   * for. Without `types`, every event.
+   */
+  subscribe(
+    listener: (event: DriverEvent) => void,
+    types?: ReadonlyArray<DriverEvent['type']>,
+  ): Promise<Unsubscribe>;
 
   /** Stores a queue's settings whole (atomic). */
   setQueueSettings(queue: string, settings: QueueSettings): Promise<void>;

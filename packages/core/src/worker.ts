@@ -23,6 +23,8 @@ export type { WorkerOptions } from './worker-options.js';
 /** Most stalled jobs taken over in one `recoverStalled` call, and most calls in one pass. */
 const STALLED_BATCH = 100;
 const STALLED_ROUNDS = 10;
+/** The driver events a worker acts on. */
+const CANCEL_EVENTS: ReadonlyArray<DriverEvent['type']> = ['cancel'];
 /** Longest pause after a storage fault in the fetch loop. */
 const MAX_ERROR_PAUSE_MS = 5_000;
 /** A wait for work shorter than this (real ms) that found nothing counts towards a spin, after this many. */
@@ -266,8 +268,10 @@ export class Worker extends EventEmitter<ConveyorEvents> implements RunnerHost {
       if (!this.#conveyor) this.#attach(Queue);
     }
     if (!this.#subscribed) {
-      const subscribing = this.conveyor.onDriverEvent(this.#onDriverEvent).then((stop) => {
-        this.#unsubscribe = stop;
+      // Only cancel events: with a typed subscription the driver need not send this process every job's
+      // completion (Redis: one channel per event type).
+      const subscribing = this.conveyor.driver.subscribe(this.#onDriverEvent, CANCEL_EVENTS).then((stop) => {
+        this.#unsubscribe = () => void stop().catch(() => {});
       });
       this.#subscribed = subscribing;
       subscribing.catch(() => {

@@ -31,7 +31,7 @@ export class Context {
 
   /** Publishes the job's current state and wakes idle workers when it entered a queue. */
   jobChanged(job: StoredJob): void {
-    if (this.events.listening) {
+    if (this.events.wants('job')) {
       this.events.publish({ type: 'job', jobId: job.id, queue: job.queue, state: job.state });
     }
   }

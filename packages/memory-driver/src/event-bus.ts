@@ -1,32 +1,42 @@
-import type { DriverEvent } from '@conveyor/core/driver';
+import { DRIVER_EVENT_TYPES, type DriverEvent } from '@conveyor/core/driver';
 
 export type Listener = (event: DriverEvent) => void;
+type EventType = DriverEvent['type'];
 
 /**
- * In-process delivery of driver events. A transition only buffers its events (and only when someone listens,
- * so events cost nothing otherwise); `flush`, called when the transition is over, hands them to the
- * listeners in one microtask, so a listener never runs inside a transition.
+ * In-process delivery of driver events. A transition only buffers its events (and only when someone listens
+ * to that type, so events cost nothing otherwise: a worker listens only to `cancel`); `flush`, called when the
+ * transition is over, hands them to the listeners in one microtask, so a listener never runs inside a
+ * transition.
  */
 export class EventBus {
   private readonly listeners = new Set<Listener>();
+  /** How many listeners want each event type. */
+  private readonly wanted = new Map<EventType, number>();
   private buffer: DriverEvent[] = [];
 
-  get listening(): boolean {
-    return this.listeners.size > 0;
+  /** Someone listens to events of this type. */
+  wants(type: EventType): boolean {
+    return (this.wanted.get(type) ?? 0) > 0;
   }
 
-  subscribe(listener: Listener): () => void {
+  subscribe(listener: Listener, types: ReadonlyArray<EventType> = DRIVER_EVENT_TYPES): () => void {
+    const only = new Set(types);
     // A wrapper gives each subscription its own identity, so the same function subscribed twice is two
     // subscriptions and each unsubscribe removes only its own.
-    const entry: Listener = (event) => listener(event);
+    const entry: Listener = (event) => {
+      if (only.has(event.type)) listener(event);
+    };
     this.listeners.add(entry);
+    for (const type of only) this.wanted.set(type, (this.wanted.get(type) ?? 0) + 1);
     return () => {
-      this.listeners.delete(entry);
+      if (!this.listeners.delete(entry)) return;
+      for (const type of only) this.wanted.set(type, (this.wanted.get(type) ?? 1) - 1);
     };
   }
 
   publish(event: DriverEvent): void {
-    if (this.listeners.size > 0) this.buffer.push(event);
+    if (this.wants(event.type)) this.buffer.push(event);
   }
 
   flush(): void {
@@ -38,6 +48,7 @@ export class EventBus {
 
   clear(): void {
     this.listeners.clear();
+    this.wanted.clear();
     this.buffer = [];
   }
 

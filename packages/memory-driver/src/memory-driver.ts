@@ -264,9 +264,12 @@ export class MemoryDriver implements Driver {
     return this.step(null, (ctx) => this.metrics.read(queue, fromMinute, toMinute, ctx.lastNow));
   }
 
-  subscribe(listener: (event: DriverEvent) => void): Promise<Unsubscribe> {
+  subscribe(
+    listener: (event: DriverEvent) => void,
+    types?: ReadonlyArray<DriverEvent['type']>,
+  ): Promise<Unsubscribe> {
     return this.step(null, (ctx) => {
-      const unsubscribe = ctx.events.subscribe(listener);
+      const unsubscribe = ctx.events.subscribe(listener, types);
       return async () => unsubscribe();
     });
   }

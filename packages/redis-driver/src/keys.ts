@@ -44,7 +44,7 @@ const HOLE = '\u0000';
 export class Keys {
   readonly prefix: string;
   readonly mode: HashTagMode;
-  /** Pub/sub channel of every `DriverEvent`. */
+  /** Start of the pub/sub channels: events of type `t` go to `<events>:<t>` (see `eventChannel`). */
   readonly events: string;
   /** Set of every queue name that ever held a job. */
   readonly queues: string;
@@ -62,6 +62,14 @@ export class Keys {
     this.queues = `${this.#shared}queues`;
     this.schedules = `${this.#shared}schedules`;
     this.workers = `${this.#shared}workers`;
+  }
+
+  /**
+   * The pub/sub channel of one event type (`job`, `progress`, `cancel`, `batch`): one channel per type, so a
+   * subscriber that wants only cancel events (a worker) is not sent every job's completion.
+   */
+  eventChannel(type: string): string {
+    return `${this.events}:${type}`;
   }
 
   /** The common start of every key of `queue`, e.g. `conveyor:{emails}:`. */

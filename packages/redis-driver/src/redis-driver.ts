@@ -98,7 +98,10 @@ export class RedisDriver implements Driver {
       () => this.#connections.duplicate(),
       (marker) => void this.redis.lpush(marker, '1').catch(() => {}),
     );
-    this.#subscriber = new Subscriber(() => this.#connections.duplicate(), this.keys.events);
+    this.#subscriber = new Subscriber(
+      () => this.#connections.duplicate(),
+      (type) => this.keys.eventChannel(type),
+    );
   }
 
   /** The connection commands run on (the caller's when one was given). */
@@ -448,8 +451,11 @@ export class RedisDriver implements Driver {
     return this.#guard('claimOccurrence', () => schedules.claimOccurrence(this.#ctx, name, at, nextRunAt));
   }
 
-  subscribe(listener: (event: DriverEvent) => void): Promise<Unsubscribe> {
-    return this.#guard('subscribe', () => this.#subscriber.subscribe(listener));
+  subscribe(
+    listener: (event: DriverEvent) => void,
+    types?: ReadonlyArray<DriverEvent['type']>,
+  ): Promise<Unsubscribe> {
+    return this.#guard('subscribe', () => this.#subscriber.subscribe(listener, types));
   }
 
   setQueueSettings(queue: string, settings: QueueSettings): Promise<void> {

@@ -69,5 +69,25 @@ export function eventsSuite(factory: DriverFactory): void {
 
       expect(leaves.events.some(jobEvent(second.id, 'completed'))).toBe(false);
     });
+
+    it('a subscriber for some event types gets those, beside a subscriber for all', async () => {
+      const job = newJob();
+      await driver.push({ jobs: [job] }, T0);
+      const all = await recordEvents(driver);
+      const cancels: DriverEvent[] = [];
+      const stop = await driver.subscribe((event) => cancels.push(event), ['cancel']);
+      const reserved = await reserveOne(driver, T0 + 1);
+
+      await driver.cancel(reserved.id, T0 + 2);
+      await all.waitFor((event) => event.type === 'cancel' && event.jobId === job.id);
+      await settle(driver, reserved, { type: 'cancelled' }, T0 + 3);
+      await all.waitFor(jobEvent(job.id, 'cancelled'));
+      await stop();
+
+      // a driver may deliver other types too (the listener ignores them); it must deliver the ones asked for
+      expect(cancels.filter((event) => event.type === 'cancel')).toEqual([
+        { type: 'cancel', jobId: job.id, queue: 'default' },
+      ]);
+    });
   });
 }

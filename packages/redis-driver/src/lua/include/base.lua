@@ -18,7 +18,8 @@ local function ready_score(priority, at)
   return num((4 - p) * PRIORITY_SPAN + (tonumber(at) or 0))
 end
 
-local function publish(event) redis.call('PUBLISH', K_EVENTS, cjson.encode(event)) end
+-- One channel per event type (K_EVENTS:job, :progress, :cancel, :batch): see Keys.eventChannel.
+local function publish(event) redis.call('PUBLISH', K_EVENTS .. ':' .. event.type, cjson.encode(event)) end
 
 -- Wakes one blocked waitForWork of queue q (the marker list never holds more than one element).
 local function mark(q)
