@@ -32,6 +32,8 @@ export interface RunnerHost {
   resolveClass(name: string): JobClass;
   /** An attempt is over (settled or dropped, hooks run): free its slot. */
   attemptDone(attempt: Attempt): void;
+  /** The attempt's outcome is known and queued for settling: its slot frees once the settle is stored. */
+  attemptEnded(attempt: Attempt): void;
   /** A settle may have made work ready (a retry, a release, a chain link, a batch callback). */
   workMayBeReady(): void;
   /** The attempt's settle was stored (`state`: the job's state after it): count it (registry, metrics). */
@@ -407,6 +409,7 @@ export class JobRunner implements AttemptHost, SettleSink<Attempt> {
     }
     this.active.delete(attempt.record.id);
     this.#batcher.add({ jobId: attempt.record.id, token: attempt.record.token, outcome }, attempt);
+    this.#host.attemptEnded(attempt);
   }
 
   /** The final failure is stored: run `failed()` once (its errors become `error` events), then emit `failed`. */

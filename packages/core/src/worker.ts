@@ -76,6 +76,15 @@ export class Worker extends EventEmitter<ConveyorEvents> implements RunnerHost {
   /** Every attempt not done yet, including stalled jobs being settled. */
   #inflight = 0;
   #slotWaiter: (() => void) | undefined;
+  /** The loop was woken because an attempt ended (not because a slot freed): gather this turn's ends first. */
+  #endedWake = false;
+  /**
+   * Jobs reserved ahead for slots whose attempt has ended and waits for its settle, started as those slots free.
+   * The reserve for them travels with the settles (one round trip), so a busy slot waits for no reserve; there is
+   * at most one per settling slot, held for about a round trip, and released on close.
+   */
+  #prefetched: ReservedJob[] = [];
+  #fillScheduled = false;
   #idleWaiters: Array<() => void> = [];
   /** Aborts the fetch loop's current wait (idle wait or error pause). */
   #wait: AbortController | undefined;
@@ -210,6 +219,10 @@ export class Worker extends EventEmitter<ConveyorEvents> implements RunnerHost {
     this.#inflight--;
     if (attempt.holdsSlot) {
       this.#slotsBusy--;
+      if (this.#prefetched.length > 0 && !this.#fillScheduled) {
+        this.#fillScheduled = true;
+        queueMicrotask(this.#fillSoon);
+      }
       const waiter = this.#slotWaiter;
       if (waiter) {
         this.#slotWaiter = undefined;
@@ -220,6 +233,16 @@ export class Worker extends EventEmitter<ConveyorEvents> implements RunnerHost {
       const waiters = this.#idleWaiters;
       this.#idleWaiters = [];
       for (const resolve of waiters) resolve();
+    }
+  }
+
+  attemptEnded(attempt: Attempt): void {
+    if (!attempt.holdsSlot) return;
+    const waiter = this.#slotWaiter;
+    if (waiter) {
+      this.#slotWaiter = undefined;
+      this.#endedWake = true;
+      waiter();
     }
   }
 
@@ -252,8 +275,17 @@ export class Worker extends EventEmitter<ConveyorEvents> implements RunnerHost {
       {
         clock: conveyor.clock,
         driver: () => conveyor.driver,
-        leases: () => runner.leases(),
-        lost: (ids) => runner.lost(ids),
+        leases: () => {
+          const leases = runner.leases();
+          for (const job of this.#prefetched) leases.push({ jobId: job.id, token: job.token });
+          return leases;
+        },
+        lost: (ids) => {
+          // a prefetched job whose lease is gone belongs to someone else now: drop it, settle nothing
+          if (this.#prefetched.length > 0)
+            this.#prefetched = this.#prefetched.filter((j) => !ids.includes(j.id));
+          runner.lost(ids);
+        },
         error: (error) => runner.error(error),
       },
       this.#options.heartbeatMs,
@@ -323,6 +355,7 @@ export class Worker extends EventEmitter<ConveyorEvents> implements RunnerHost {
       await this.#started?.catch(() => {});
       await this.#scheduler?.close();
       await this.#loop;
+      this.#fill(); // not accepting: prefetched jobs go back to their queue
       if (this.#inflight > 0) await Promise.race([this.#whenIdle(), graceOver]);
       this.#runner?.releaseAll();
       await chores;
@@ -356,7 +389,9 @@ export class Worker extends EventEmitter<ConveyorEvents> implements RunnerHost {
     if (event.type !== 'cancel') return;
     const runner = this.#runner!;
     if (runner.active.has(event.jobId)) runner.cancel(event.jobId);
-    else if (this.#reserving > 0) (this.#lateCancels ??= new Set()).add(event.jobId);
+    else if (this.#prefetched.length > 0 && this.#prefetched.some((job) => job.id === event.jobId)) {
+      for (const job of this.#prefetched) if (job.id === event.jobId) job.cancelRequested = true;
+    } else if (this.#reserving > 0) (this.#lateCancels ??= new Set()).add(event.jobId);
   };
 
   #sweep(): Promise<number> {
@@ -375,18 +410,30 @@ export class Worker extends EventEmitter<ConveyorEvents> implements RunnerHost {
   async #fetchLoop(): Promise<void> {
     let errorPause = 0;
     let spins = 0;
+    const runner = this.#runner!;
     while (this.#running) {
-      const free = this.concurrency - this.#slotsBusy;
-      if (free <= 0) {
+      this.#fill();
+      // Free slots, plus slots whose attempt ended and waits for its settle (reserved ahead, see #prefetched).
+      const settling = this.#slotsBusy - runner.active.size;
+      const want = this.concurrency - this.#slotsBusy + Math.max(0, settling) - this.#prefetched.length;
+      if (want <= 0) {
         await new Promise<void>((resolve) => (this.#slotWaiter = resolve));
+        if (this.#endedWake) {
+          // let every attempt ending this turn queue its settle, then reserve for all of them at once
+          this.#endedWake = false;
+          await new Promise<void>((resolve) => setImmediate(resolve));
+        }
         continue;
       }
       try {
-        const reserved = await this.#reserve(free);
+        const reserved = await this.#reserve(want);
         errorPause = 0;
-        if (reserved.jobs.length > 0) this.#runAll(reserved.jobs, null);
+        if (reserved.jobs.length > 0) {
+          for (const job of reserved.jobs) this.#prefetched.push(job);
+          this.#fill();
+        }
         // Fewer than asked: the queues are empty for now, so wait for work rather than ask again.
-        if (reserved.jobs.length < free && this.#running) {
+        if (reserved.jobs.length < want && this.#running) {
           const waited = await this.#waitForWork(reserved.nextAvailableAt);
           // A driver whose wait keeps returning at once while reserve hands out nothing (work held back by a
           // limit it does not wait on) would make this loop spin: after a few such rounds, pause a little.
@@ -425,6 +472,22 @@ export class Worker extends EventEmitter<ConveyorEvents> implements RunnerHost {
       if (this.#reserving === 0) this.#lateCancels = undefined;
     }
     return result;
+  }
+
+  readonly #fillSoon = (): void => {
+    this.#fillScheduled = false;
+    this.#fill();
+  };
+
+  /** Starts prefetched jobs on free slots; once the worker is closing, hands every one of them back. */
+  #fill(): void {
+    const prefetched = this.#prefetched;
+    if (prefetched.length === 0) return;
+    const count = this.#accepting
+      ? Math.min(prefetched.length, this.concurrency - this.#slotsBusy)
+      : prefetched.length;
+    if (count <= 0) return;
+    this.#runAll(count === prefetched.length ? prefetched.splice(0) : prefetched.splice(0, count), null);
   }
 
   #runAll(jobs: ReservedJob[], group: AttemptGroup | null): void {
