@@ -7,7 +7,6 @@ import type {
   NewJob,
   ReservedJob,
 } from '@conveyor/core/driver';
-import type { ScriptArg } from './scripts.js';
 
 /** A stored job hash as a plain object (field -> value). */
 export type Hash = Record<string, string>;
@@ -84,24 +83,6 @@ export function publicJob(job: StoredJob): JobRecord {
 export function parseReserved(flat: unknown): ReservedJob {
   const hash = toHash(flat);
   return { ...publicJob(parseJob(hash)), token: hash.token ?? '' };
-}
-
-/** The 12 push fields of a job (see push.lua). */
-export function jobArgs(job: NewJob, out: ScriptArg[]): void {
-  out.push(
-    job.id,
-    job.name,
-    job.queue,
-    job.payload,
-    job.options,
-    job.priority,
-    job.maxAttempts,
-    job.delayMs,
-    job.unique?.key ?? '',
-    job.unique?.ttlMs ?? '',
-    job.unique?.until ?? '',
-    job.batchId ?? '',
-  );
 }
 
 /** A NewJob kept for later (chain link, callback) as JSON, decoded by Lua when it is enqueued. */
