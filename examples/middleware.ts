@@ -29,8 +29,8 @@ const timed: Middleware = async (_job, ctx, next) => {
 // A send over the limit is released until the window ends; that does not use up an attempt.
 const sendStarts: number[] = [];
 class SendNewsletter extends Job {
-  static override jobName = 'SendNewsletter';
-  static override middleware = [rateLimited('newsletter', { limit: 2, per: '1s' })];
+  static jobName = 'SendNewsletter';
+  static middleware = [rateLimited('newsletter', { limit: 2, per: '1s' })];
 
   constructor(public to: string) {
     super();
@@ -46,9 +46,9 @@ class SendNewsletter extends Job {
 let syncing = 0;
 let mostSyncing = 0;
 class SyncAccount extends Job {
-  static override jobName = 'SyncAccount';
+  static jobName = 'SyncAccount';
   // Outermost first: the lock is taken before `timed` runs, so only real runs are timed.
-  static override middleware = [
+  static middleware = [
     withoutOverlapping((job: SyncAccount) => job.account, { releaseAfter: '50ms', expireAfter: '1m' }),
     timed,
   ];
@@ -72,8 +72,8 @@ class SyncAccount extends Job {
 const paid = new Set(['inv-2']);
 let reminded = 0;
 class SendReminder extends Job {
-  static override jobName = 'SendReminder';
-  static override middleware = [skipIf((job: SendReminder) => paid.has(job.invoice))];
+  static jobName = 'SendReminder';
+  static middleware = [skipIf((job: SendReminder) => paid.has(job.invoice))];
 
   constructor(public invoice: string) {
     super();
@@ -91,10 +91,10 @@ let crmUp = false;
 let crmFailures = 0;
 let crmWaits = 0;
 class CallCrm extends Job {
-  static override jobName = 'CallCrm';
-  static override maxAttempts = 3;
-  static override backoff = 1_000;
-  static override middleware = [throttlesExceptions(2, { per: '1s', backoff: '300ms' })];
+  static jobName = 'CallCrm';
+  static maxAttempts = 3;
+  static backoff = 1_000;
+  static middleware = [throttlesExceptions(2, { per: '1s', backoff: '300ms' })];
 
   constructor(public n: number) {
     super();
@@ -114,8 +114,8 @@ class CallCrm extends Job {
 let building = 0;
 let mostBuilding = 0;
 class BuildReport extends Job {
-  static override jobName = 'BuildReport';
-  static override queue = 'reports';
+  static jobName = 'BuildReport';
+  static queue = 'reports';
 
   async handle() {
     mostBuilding = Math.max(mostBuilding, ++building);

@@ -9,7 +9,7 @@ const log = (line: string) => console.log(`${String(Date.now() - started).padSta
 const ran = { heartbeat: 0, cleanup: 0 };
 
 class Heartbeat extends Job {
-  static override jobName = 'Heartbeat';
+  static jobName = 'Heartbeat';
 
   handle(ctx: JobContext) {
     ran.heartbeat++;
@@ -19,7 +19,7 @@ class Heartbeat extends Job {
 }
 
 class CleanupTmp extends Job {
-  static override jobName = 'CleanupTmp';
+  static jobName = 'CleanupTmp';
 
   constructor(public dir: string) {
     super();
@@ -32,7 +32,7 @@ class CleanupTmp extends Job {
 }
 
 class DailyReport extends Job {
-  static override jobName = 'DailyReport';
+  static jobName = 'DailyReport';
 
   handle() {}
 }

@@ -10,8 +10,8 @@ const log = (line: string) => console.log(`${String(Date.now() - started).padSta
 // Unique per payload: the key is the job name plus a hash of its payload, so two reports of one month share a
 // lock until the first one completes (until: 'completed', the default).
 class MonthlyReport extends Job<string> {
-  static override jobName = 'MonthlyReport';
-  static override unique = true;
+  static jobName = 'MonthlyReport';
+  static unique = true;
 
   constructor(public month: string) {
     super();
@@ -25,8 +25,8 @@ class MonthlyReport extends Job<string> {
 
 // Unique per account, whatever else the payload says: uniqueId() supplies the key (`SyncAccount:42`).
 class SyncAccount extends Job {
-  static override jobName = 'SyncAccount';
-  static override unique = { for: '1h' }; // the lock outlives a vanished job by one hour at most
+  static jobName = 'SyncAccount';
+  static unique = { for: '1h' }; // the lock outlives a vanished job by one hour at most
 
   constructor(
     public accountId: number,
@@ -46,8 +46,8 @@ class SyncAccount extends Job {
 
 // until: 'started': the lock goes as soon as a worker starts the job, so one more can queue while it runs.
 class ImportFeed extends Job {
-  static override jobName = 'ImportFeed';
-  static override unique = { until: 'started' } as const;
+  static jobName = 'ImportFeed';
+  static unique = { until: 'started' } as const;
 
   async handle(ctx: JobContext) {
     log(`import ${ctx.id.slice(0, 8)} running`);
@@ -56,7 +56,7 @@ class ImportFeed extends Job {
 }
 
 class Plain extends Job {
-  static override jobName = 'Plain';
+  static jobName = 'Plain';
   handle() {}
 }
 

@@ -4,10 +4,10 @@ import { Job, type JobContext } from '@conveyor/core';
 
 /** Sends a welcome email (simulated: `ms` of work). Retried with backoff on failure. */
 export class SendWelcomeEmail extends Job<{ messageId: string }> {
-  static override jobName = 'SendWelcomeEmail';
-  static override queue = 'emails';
-  static override maxAttempts = 3;
-  static override backoff = [1_000, 5_000];
+  static jobName = 'SendWelcomeEmail';
+  static queue = 'emails';
+  static maxAttempts = 3;
+  static backoff = [1_000, 5_000];
 
   constructor(
     public userId: number,
@@ -24,8 +24,8 @@ export class SendWelcomeEmail extends Job<{ messageId: string }> {
 
 /** Resizes an image (simulated), reporting progress as it goes. */
 export class ResizeImage extends Job {
-  static override jobName = 'ResizeImage';
-  static override timeout = 30_000;
+  static jobName = 'ResizeImage';
+  static timeout = 30_000;
 
   constructor(
     public path: string,
@@ -45,7 +45,7 @@ export class ResizeImage extends Job {
 
 /** The nightly report, run by the schedule the config defines. */
 export class NightlyReport extends Job {
-  static override jobName = 'NightlyReport';
+  static jobName = 'NightlyReport';
 
   async handle() {
     await sleep(10);
