@@ -1,7 +1,12 @@
 import type { PushInput, PushResult } from '@conveyor/core/driver';
 
-/** At most this many jobs and chains go into one coalesced push. */
-const MAX_ITEMS = 1_000;
+/**
+ * A group goes out as soon as it holds this many jobs and chains, without waiting for the end of the tick: its
+ * call is written at once, so Redis runs it while this process prepares the next group (many dispatches in
+ * flight resume together and would otherwise go out as one call, leaving Redis idle while they are prepared
+ * and this process idle while Redis runs them).
+ */
+const EAGER_ITEMS = 64;
 
 type Input = Omit<PushInput, 'batch'>;
 
@@ -17,8 +22,9 @@ interface Group {
 }
 
 /**
- * Coalesces pushes (without a batch) issued in the same tick with the same `now` into one `push` script call,
- * the way many dispatches in flight arrive: one script entry for all of them instead of one each. Every job
+ * Coalesces pushes (without a batch) issued in the same tick with the same `now` into one `push` script call
+ * (up to `EAGER_ITEMS` items each), the way many dispatches in flight arrive: one script entry for all of them
+ * instead of one each. Each call is written to the socket at once (not with the tick's auto-pipeline). Every job
  * keeps the `now` its caller gave. The combined call is atomic as a whole (stronger than each push being
  * atomic), and every caller gets its own results.
  */
@@ -37,7 +43,7 @@ export class PushBatcher {
       if (!group) this.#groups.set(now, (group = { pending: [], items: 0 }));
       group.pending.push({ input, resolve, reject });
       group.items += (input.jobs?.length ?? 0) + (input.chains?.length ?? 0);
-      if (group.items >= MAX_ITEMS) {
+      if (group.items >= EAGER_ITEMS) {
         this.#groups.delete(now);
         this.#flush(group, now);
       } else if (!this.#scheduled) {

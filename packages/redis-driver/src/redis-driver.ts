@@ -80,7 +80,7 @@ export class RedisDriver implements Driver {
   readonly #waiter: WorkWaiter;
   readonly #subscriber: Subscriber;
   readonly #pushes = new PushBatcher(
-    async (input, now) => (await this.#push(input, now, null)) ?? { jobs: [], chains: [] },
+    async (input, now) => (await this.#push(input, now, null, true)) ?? { jobs: [], chains: [] },
   );
   #closing: Promise<void> | undefined;
 
@@ -129,8 +129,9 @@ export class RedisDriver implements Driver {
     input: Omit<PushInput, 'batch'>,
     now: number,
     batch: Parameters<typeof pushCall>[3],
+    writeNow = false,
   ): Promise<PushResult | null> {
-    const reply = await this.#run(pushCall(this.keys, input, now, batch));
+    const reply = await this.#ctx.scripts.run(this.redis, pushCall(this.keys, input, now, batch), writeNow);
     const result = parsePushReply(reply, input);
     if (result) {
       const locator = this.#ctx.locator;
