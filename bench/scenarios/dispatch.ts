@@ -3,40 +3,44 @@
  * 20,000 jobs. Conveyor: `await conveyor.dispatch(job)`; BullMQ: `await queue.add(name, data)`.
  */
 
+import type { Redis } from 'ioredis';
 import { bullQueue } from '../lib/bull-setup.js';
 import { NoopJob, redisConveyor } from '../lib/conveyor-setup.js';
+import { cpuMeter } from '../lib/cpu.js';
 import { benchUrl } from '../lib/env.js';
 import { benchData } from '../lib/payload.js';
-import type { Scenario } from '../lib/scenario.js';
+import type { Figures, Scenario } from '../lib/scenario.js';
 
 const JOBS = 20_000;
 const IN_FLIGHT = 100;
 
-async function inFlight(send: (n: number) => PromiseLike<unknown>): Promise<number> {
+async function inFlight(send: (n: number) => PromiseLike<unknown>, admin: Redis): Promise<Figures> {
   let next = 0;
+  const cpu = await cpuMeter(admin);
   const start = performance.now();
   await Promise.all(
     Array.from({ length: IN_FLIGHT }, async () => {
       while (next < JOBS) await send(next++);
     }),
   );
-  return JOBS / ((performance.now() - start) / 1000);
+  const jobsPerSecond = JOBS / ((performance.now() - start) / 1000);
+  return { jobsPerSecond, ...(await cpu(JOBS)) };
 }
 
 export const dispatch: Scenario = {
   id: 'dispatch',
-  async conveyor({ prefix }) {
+  async conveyor({ prefix, admin }) {
     const conveyor = redisConveyor(benchUrl(), prefix);
     await conveyor.counts('bench'); // connect first
-    const jobsPerSecond = await inFlight((n) => conveyor.dispatch(new NoopJob(benchData(n))));
+    const figures = await inFlight((n) => conveyor.dispatch(new NoopJob(benchData(n))), admin);
     await conveyor.close();
-    return { jobsPerSecond };
+    return figures;
   },
-  async bullmq({ prefix }) {
+  async bullmq({ prefix, admin }) {
     const queue = bullQueue(prefix);
     await queue.waitUntilReady();
-    const jobsPerSecond = await inFlight((n) => queue.add('noop', benchData(n)));
+    const figures = await inFlight((n) => queue.add('noop', benchData(n)), admin);
     await queue.close();
-    return { jobsPerSecond };
+    return figures;
   },
 };
