@@ -67,8 +67,10 @@ for i = 6, #ARGV do
   local q = ARGV[i]
   local k = (i - 6) * 5
   local ready, delayed, retrying, active, settings = KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], KEYS[k + 4], KEYS[k + 5]
-  promote(q, ready, delayed)
-  promote(q, ready, retrying)
+  -- ZRANGEBYSCORE and ZRANGE cost a few µs even on a missing key, ZCARD a fraction of one: look first
+  local waiting = { redis.call('ZCARD', delayed) > 0, redis.call('ZCARD', retrying) > 0 }
+  if waiting[1] then promote(q, ready, delayed) end
+  if waiting[2] then promote(q, ready, retrying) end
   local s = redis.call('HMGET', settings, 'paused', 'concurrency', 'rateLimit', 'rateWindow')
   if s[1] ~= '1' then
     -- room: what this call may take from q; `held` is true when a setting, not `max`, is the limit
@@ -100,8 +102,8 @@ for i = 6, #ARGV do
       -- more work than this call took: wake another worker, unless a setting holds it back
       if not held then mark(q) elseif held == 'rate' then sooner(windowEnd) end
     end
-    earliest(delayed)
-    earliest(retrying)
+    if waiting[1] then earliest(delayed) end
+    if waiting[2] then earliest(retrying) end
   end
 end
 
