@@ -46,6 +46,13 @@ function parseErrors(value: string | undefined): JobErrorRecord[] {
  * (missing strings empty, numbers 0 or null), so core can fail that job with a parse error and go on.
  */
 export function parseJob(h: Hash): StoredJob {
+  const job = recordOf(h) as StoredJob;
+  job.seq = int(h.seq) ?? 0;
+  return job;
+}
+
+/** The public fields of a job hash (see `parseJob`). */
+function recordOf(h: Hash): JobRecord {
   return {
     id: h.id ?? '',
     name: h.name ?? '',
@@ -70,7 +77,6 @@ export function parseJob(h: Hash): StoredJob {
     workerId: h.workerId ?? null,
     leaseExpiresAt: int(h.leaseExpiresAt),
     cancelRequested: h.cancelRequested === '1',
-    seq: int(h.seq) ?? 0,
   };
 }
 
@@ -80,9 +86,12 @@ export function publicJob(job: StoredJob): JobRecord {
   return record;
 }
 
+/** A reserved job from its hash: one object built, no copies (this runs for every job a worker takes). */
 export function parseReserved(flat: unknown): ReservedJob {
   const hash = toHash(flat);
-  return { ...publicJob(parseJob(hash)), token: hash.token ?? '' };
+  const job = recordOf(hash) as ReservedJob;
+  job.token = hash.token ?? '';
+  return job;
 }
 
 /** A NewJob kept for later (chain link, callback) as JSON, decoded by Lua when it is enqueued. */

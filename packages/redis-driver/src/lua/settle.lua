@@ -21,10 +21,14 @@ local function add_error(jk, record)
   redis.call('HSET', jk, 'errors', errors)
 end
 
+-- the queue of the last job settle_one settled (read there anyway: no second HGET per item)
+local SETTLED_QUEUE = nil
+
 local function settle_one(jk, id, token, kind, a, b)
   local f = redis.call('HMGET', jk, 'state', 'token', 'queue', 'uniqueKey', 'batchId', 'chainId', 'chainIndex')
   if f[1] ~= 'processing' or f[2] ~= token then return { 0 } end
   local q = f[3]
+  SETTLED_QUEUE = q
   local meta = { f[4], f[5], f[6], f[7] }
   local state
   if kind == 'completed' then
@@ -66,7 +70,7 @@ local freedQueue = nil
 for i = 1, #KEYS do
   local a = 2 + (i - 1) * 5
   out[i] = settle_one(KEYS[i], ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4])
-  if out[i][1] == 1 then freedQueue = redis.call('HGET', KEYS[i], 'queue') end
+  if out[i][1] == 1 then freedQueue = SETTLED_QUEUE end
 end
 -- a queue with a shared concurrency cap just freed slots: wake a worker if jobs wait for them
 if freedQueue and redis.call('HEXISTS', K_queue(freedQueue, 'settings'), 'concurrency') == 1
