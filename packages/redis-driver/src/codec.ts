@@ -126,26 +126,30 @@ export function parseBatchView(view: unknown): BatchChange | null {
 
 /** Field values in BATCH_FIELDS order (as HMGET gives them) and the failed member ids. */
 export function parseBatch(fields: Array<string | null>, failedIds: string[]): BatchRecord {
-  const f = Object.fromEntries(BATCH_FIELDS.map((name, i) => [name, fields[i] ?? undefined])) as Record<
-    (typeof BATCH_FIELDS)[number],
-    string | undefined
-  >;
+  const f = (name: (typeof BATCH_FIELDS)[number]): string | undefined =>
+    fields[BATCH_INDEX[name]] ?? undefined;
   return {
-    id: f.id ?? '',
-    options: f.options ?? '',
-    allowFailures: f.allowFailures === '1',
-    total: int(f.total) ?? 0,
-    processed: int(f.processed) ?? 0,
-    failed: int(f.failed) ?? 0,
-    cancelled: int(f.cancelled) ?? 0,
-    cancelledAt: int(f.cancelledAt),
-    createdAt: int(f.createdAt) ?? 0,
-    finishedAt: int(f.finishedAt),
-    thenFired: f.thenFired === '1',
-    catchFired: f.catchFired === '1',
-    finallyFired: f.finallyFired === '1',
-    failedJobIds: [...failedIds].sort(),
+    id: f('id') ?? '',
+    options: f('options') ?? '',
+    allowFailures: f('allowFailures') === '1',
+    total: int(f('total')) ?? 0,
+    processed: int(f('processed')) ?? 0,
+    failed: int(f('failed')) ?? 0,
+    cancelled: int(f('cancelled')) ?? 0,
+    cancelledAt: int(f('cancelledAt')),
+    createdAt: int(f('createdAt')) ?? 0,
+    finishedAt: int(f('finishedAt')),
+    thenFired: f('thenFired') === '1',
+    catchFired: f('catchFired') === '1',
+    finallyFired: f('finallyFired') === '1',
+    failedJobIds: failedIds.length === 0 ? [] : [...failedIds].sort(),
   };
 }
+
+/** Position of each batch field in BATCH_FIELDS. */
+const BATCH_INDEX = Object.fromEntries(BATCH_FIELDS.map((name, i) => [name, i])) as Record<
+  (typeof BATCH_FIELDS)[number],
+  number
+>;
 
 export { BATCH_FIELDS };

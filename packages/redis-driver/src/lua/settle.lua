@@ -55,8 +55,9 @@ local function settle_one(jk, id, token, kind, a, b)
   else
     return { 0 }
   end
-  flush_batches(now)
   local bid = nz(f[5])
+  if bid then follow().defer_events() end
+  flush_batches(now)
   local view = false
   if bid then
     view = follow().batch_view(bid)
@@ -72,6 +73,7 @@ for i = 1, #KEYS do
   out[i] = settle_one(KEYS[i], ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4])
   if out[i][1] == 1 then freedQueue = SETTLED_QUEUE end
 end
+if FOLLOW then FOLLOW.publish_events() end
 -- a queue with a shared concurrency cap just freed slots: wake a worker if jobs wait for them
 if freedQueue and redis.call('HEXISTS', K_queue(freedQueue, 'settings'), 'concurrency') == 1
     and redis.call('ZCARD', K_queue(freedQueue, 'ready')) > 0 then

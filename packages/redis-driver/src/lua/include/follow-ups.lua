@@ -10,6 +10,8 @@ local finish_job -- defined in finish.lua; follow-ups call it and it calls them
 
 local function build_follow_ups()
   local TOUCHED = {} -- batch id -> true, for batch_flush
+  local DEFER_EVENTS = false -- batch events wait for publish_events (settle)
+  local EVENTS = {} -- batch id -> finished, for publish_events
   local CROSSED = {} -- batch id -> { then, catch, finally } booleans crossed by this script
   local batch_outcome, chain_after
 
@@ -144,27 +146,39 @@ local function build_follow_ups()
         expire_all({ bk, K_batch_outcomes(bid), K_batch_members(bid), K_batch_failed(bid) })
       end
       CROSSED[bid] = crossed
-      publish({ type = 'batch', batchId = bid, finished = finished })
+      if DEFER_EVENTS then EVENTS[bid] = finished
+      else publish({ type = 'batch', batchId = bid, finished = finished }) end
     end
     TOUCHED = {}
+  end
+
+  -- A settle of many items flushes after each item (each reports its own crossings) but publishes one batch
+  -- event per batch, at its end (the event says the counts changed; listeners read the batch).
+  local function defer_events() DEFER_EVENTS = true end
+  local function publish_events()
+    for bid, finished in pairs(EVENTS) do publish({ type = 'batch', batchId = bid, finished = finished }) end
+    EVENTS = {}
   end
 
   local BATCH_FIELDS = { 'id', 'options', 'allowFailures', 'total', 'processed', 'failed', 'cancelled',
     'cancelledAt', 'createdAt', 'finishedAt', 'thenFired', 'catchFired', 'finallyFired' }
 
   -- The batch as returned to the client: { fields..., failedIds, crossed flags '0'|'1' x3 }.
+  local function flag(v) if v then return '1' end return '0' end
   local function batch_view(bid)
-    local bk = K_batch(bid)
-    if redis.call('EXISTS', bk) == 0 then return false end
+    local fields = redis.call('HMGET', K_batch(bid), unpack(BATCH_FIELDS))
+    if not fields[1] then return false end
     local c = CROSSED[bid] or { false, false, false }
-    local flag = function(v) if v then return '1' end return '0' end
-    return { redis.call('HMGET', bk, unpack(BATCH_FIELDS)), redis.call('SMEMBERS', K_batch_failed(bid)),
-      { flag(c[1]), flag(c[2]), flag(c[3]) } }
+    -- no failure counted: no failed ids to read
+    local failedIds = {}
+    if tonumber(fields[6]) ~= 0 then failedIds = redis.call('SMEMBERS', K_batch_failed(bid)) end
+    return { fields, failedIds, { flag(c[1]), flag(c[2]), flag(c[3]) } }
   end
 
   return {
     chain_after = chain_after, batch_outcome = batch_outcome, batch_cancel = batch_cancel,
     batch_flush = batch_flush, batch_view = batch_view,
+    defer_events = defer_events, publish_events = publish_events,
     touch = function(bid) TOUCHED[bid] = true end,
     crossed = function(bid) return CROSSED[bid] ~= nil end,
     -- forget what was crossed, between items of one call (each item reports its own crossings)
