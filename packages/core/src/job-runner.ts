@@ -323,6 +323,11 @@ export class JobRunner implements AttemptHost, SettleSink<Attempt> {
     return this.#batcher.pending;
   }
 
+  /** Settles waiting for this turn's flush (not sent yet). */
+  get settlesQueued(): number {
+    return this.#batcher.queued;
+  }
+
   error(error: unknown): void {
     this.#events.error(error);
   }

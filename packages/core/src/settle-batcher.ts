@@ -36,6 +36,11 @@ export class SettleBatcher<T> {
     return this.#requests.length + this.#inFlight;
   }
 
+  /** Requests waiting for this turn's flush (not sent yet). */
+  get queued(): number {
+    return this.#requests.length;
+  }
+
   add(request: SettleRequest, owner: T): void {
     this.#requests.push(request);
     this.#owners.push(owner);

@@ -76,8 +76,6 @@ export class Worker extends EventEmitter<ConveyorEvents> implements RunnerHost {
   /** Every attempt not done yet, including stalled jobs being settled. */
   #inflight = 0;
   #slotWaiter: (() => void) | undefined;
-  /** The loop was woken because an attempt ended (not because a slot freed): gather this turn's ends first. */
-  #endedWake = false;
   /**
    * Jobs reserved ahead for slots whose attempt has ended and waits for its settle, started as those slots free.
    * The reserve for them travels with the settles (one round trip), so a busy slot waits for no reserve; there is
@@ -241,7 +239,6 @@ export class Worker extends EventEmitter<ConveyorEvents> implements RunnerHost {
     const waiter = this.#slotWaiter;
     if (waiter) {
       this.#slotWaiter = undefined;
-      this.#endedWake = true;
       waiter();
     }
   }
@@ -412,17 +409,17 @@ export class Worker extends EventEmitter<ConveyorEvents> implements RunnerHost {
     let spins = 0;
     const runner = this.#runner!;
     while (this.#running) {
+      if (runner.settlesQueued > 0) {
+        // settles go out at the end of this turn: reserve after them, so both travel in one write
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (!this.#running) break;
+      }
       this.#fill();
       // Free slots, plus slots whose attempt ended and waits for its settle (reserved ahead, see #prefetched).
       const settling = this.#slotsBusy - runner.active.size;
       const want = this.concurrency - this.#slotsBusy + Math.max(0, settling) - this.#prefetched.length;
       if (want <= 0) {
         await new Promise<void>((resolve) => (this.#slotWaiter = resolve));
-        if (this.#endedWake) {
-          // let every attempt ending this turn queue its settle, then reserve for all of them at once
-          this.#endedWake = false;
-          await new Promise<void>((resolve) => setImmediate(resolve));
-        }
         continue;
       }
       try {

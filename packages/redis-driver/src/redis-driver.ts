@@ -159,7 +159,7 @@ export class RedisDriver implements Driver {
           this.keys.queue(q, 'settings'),
         );
       }
-      const reply = (await this.#run({
+      const call: ScriptCall = {
         name: 'reserve',
         keys,
         args: [
@@ -170,7 +170,11 @@ export class RedisDriver implements Driver {
           request.token,
           ...request.queues,
         ],
-      })) as unknown[];
+      };
+      // Alone in this tick (an idle worker woken by new work): written at once, not at the end of the tick.
+      // With other calls waiting (a worker's settles): sent with them, in one write.
+      const alone = this.redis.autoPipelineQueueSize === 0;
+      const reply = (await this.#ctx.scripts.run(this.redis, call, alone)) as unknown[];
       const jobs = this.#reserved(reply.slice(1));
       return { jobs, nextAvailableAt: reply[0] === '' ? null : Number(reply[0]) };
     });
