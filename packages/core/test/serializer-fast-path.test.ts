@@ -5,6 +5,9 @@ import { encodeValue } from '../src/serializer.js';
 /** `encodeValue` writes JSON-only values itself: its output must stay byte-identical to superjson's. */
 describe('encodeValue fast path', () => {
   const shared = { x: 1 };
+  const sparse: unknown[] = [];
+  sparse[0] = 1;
+  sparse[2] = 3;
   it.each<[string, unknown]>([
     ['a plain object', { to: 'a@b.c', n: 3, ok: true, none: null, list: [1, 'two', { three: 3 }] }],
     ['an empty object', {}],
@@ -16,7 +19,7 @@ describe('encodeValue fast path', () => {
     ['a Date', { at: new Date(0) }],
     ['a Map and a Set', { m: new Map([[1, 2]]), s: new Set(['a']) }],
     ['a BigInt', { big: 10n }],
-    ['a sparse array', [1, , 3]],
+    ['a sparse array', sparse],
     ['a shared reference', { a: shared, b: shared }],
     ['an object without prototype', Object.assign(Object.create(null), { a: 1 })],
   ])('%s', (_label, value) => {
