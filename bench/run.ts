@@ -4,7 +4,8 @@
  * figure is the median of the runs. Writes docs/benchmarks/latest.json and docs/benchmarks/README.md.
  *
  * Options (environment): REDIS_URL (default redis://127.0.0.1:6379), BENCH_REDIS_DB (default 13),
- * BENCH_RUNS (default 3), BENCH_ONLY (comma-separated scenario ids: runs those and prints them, writes nothing).
+ * BENCH_RUNS (default 3), BENCH_ONLY (comma-separated scenario ids: runs those and prints them, writes nothing),
+ * BENCH_RENDER=1 (re-renders README.md from latest.json, runs nothing).
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -66,6 +67,16 @@ async function gitRevision(): Promise<string> {
     git.on('exit', () => resolve(out.trim() || 'unknown'));
     git.on('error', () => resolve('unknown'));
   });
+}
+
+if (process.env.BENCH_RENDER) {
+  // Re-renders docs/benchmarks/README.md from latest.json (after a change to the method text), runs nothing.
+  const dir = new URL('docs/benchmarks/', ROOT);
+  const saved = JSON.parse(readFileSync(new URL('latest.json', dir), 'utf8')) as Environment & { runs: Runs };
+  const { runs: savedRuns, ...savedEnv } = saved;
+  writeReport(dir, savedEnv as Environment, rows(savedRuns), savedRuns, METHOD);
+  console.log('Rendered docs/benchmarks/README.md from latest.json');
+  process.exit(0);
 }
 
 const started = Date.now();

@@ -1,7 +1,13 @@
 /** How each figure is measured: the end of docs/benchmarks/README.md. */
 export const METHOD = `
+Where the time goes, for each missed target, and what would close the gap: [notes.md](notes.md).
+
 ## How it is measured
 
+- **Noise.** On a small shared machine (2 cores, other processes, a Redis others use too) absolute figures move by
+  tens of percent between whole bench runs; ratios move less, because the two libraries' runs alternate. The
+  load average at start and end is printed above. \`clientUsPerJob\` and \`redisUsPerJob\` (CPU per job, in
+  latest.json) are steadier than throughput and show where the time goes.
 - **Same server, alternating.** Both libraries use the same Redis server and the same database index
   (\`BENCH_REDIS_DB\`, default 13), each run under a fresh key prefix that is deleted after the run (the bench never
   flushes a database). Every run is a fresh Node process (\`bench/child.ts\`), so no run inherits another's heap, JIT
