@@ -472,6 +472,10 @@ export interface Driver {
   /** Counts a hit in the fixed window of `windowMs` containing `now`, unless `limit` is reached. */
   hitRateLimit(key: string, limit: number, windowMs: number, now: number): Promise<RateLimitResult>;
 
+  /**
+   * Stores a schedule whole (atomic), except that `lastRunAt` never goes back: the stored value is the larger of
+   * the stored one and the given one, so a save racing a claim cannot let an occurrence be claimed twice.
+   */
   saveSchedule(schedule: ScheduleRecord): Promise<void>;
   listSchedules(): Promise<ScheduleRecord[]>;
   removeSchedule(name: string): Promise<boolean>;

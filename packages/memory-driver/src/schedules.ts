@@ -4,8 +4,14 @@ import type { ScheduleRecord } from '@conveyor/core/driver';
 export class ScheduleStore {
   private readonly schedules = new Map<string, ScheduleRecord>();
 
+  /** Stores a schedule whole, but `lastRunAt` never goes back (a save racing a claim cannot undo it). */
   save(schedule: ScheduleRecord): void {
-    this.schedules.set(schedule.name, { ...schedule });
+    const stored = this.schedules.get(schedule.name)?.lastRunAt ?? null;
+    const lastRunAt =
+      stored !== null && (schedule.lastRunAt === null || stored > schedule.lastRunAt)
+        ? stored
+        : schedule.lastRunAt;
+    this.schedules.set(schedule.name, { ...schedule, lastRunAt });
   }
 
   list(): ScheduleRecord[] {

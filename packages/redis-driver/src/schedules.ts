@@ -3,23 +3,17 @@ import type { DriverContext } from './context.js';
 
 /** Schedules: one hash per schedule plus a set of names; claiming an occurrence is a script. */
 export async function saveSchedule(ctx: DriverContext, schedule: ScheduleRecord): Promise<void> {
-  const key = ctx.keys.schedule(schedule.name);
-  const fields: string[] = [
-    'name',
-    schedule.name,
-    'definition',
-    schedule.definition,
-    'paused',
-    schedule.paused ? '1' : '0',
-  ];
-  if (schedule.nextRunAt !== null) fields.push('nextRunAt', String(schedule.nextRunAt));
-  if (schedule.lastRunAt !== null) fields.push('lastRunAt', String(schedule.lastRunAt));
-  await ctx.redis
-    .multi()
-    .del(key)
-    .hset(key, ...fields)
-    .sadd(ctx.keys.schedules, schedule.name)
-    .exec();
+  await ctx.scripts.run(ctx.redis, {
+    name: 'save-schedule',
+    keys: [ctx.keys.schedule(schedule.name), ctx.keys.schedules],
+    args: [
+      schedule.name,
+      schedule.definition,
+      schedule.paused ? '1' : '0',
+      schedule.nextRunAt ?? '',
+      schedule.lastRunAt ?? '',
+    ],
+  });
 }
 
 export async function listSchedules(ctx: DriverContext): Promise<ScheduleRecord[]> {

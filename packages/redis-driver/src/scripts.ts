@@ -22,6 +22,7 @@ export const SCRIPT_NAMES = [
   'release-lock',
   'hit-rate-limit',
   'claim-occurrence',
+  'save-schedule',
   'set-queue-settings',
   'list-workers',
 ] as const;

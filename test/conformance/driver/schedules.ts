@@ -52,6 +52,21 @@ export function schedulesSuite(factory: DriverFactory): void {
       expect(await driver.listSchedules()).toEqual([changed]);
     });
 
+    it('never moves lastRunAt back: a save racing a claim cannot reopen a claimed occurrence', async () => {
+      await driver.saveSchedule(schedule());
+      expect(await driver.claimOccurrence('daily-report', T0 + MINUTE, T0 + 2 * MINUTE)).toBe(true);
+
+      // A process that read the schedule before the claim saves it again (a deploy, a create()).
+      await driver.saveSchedule(schedule({ definition: '{"cron":"0 2 * * *","v":2}', lastRunAt: null }));
+
+      expect(await driver.claimOccurrence('daily-report', T0 + MINUTE, T0 + 2 * MINUTE)).toBe(false);
+      const [saved] = await driver.listSchedules();
+      expect(saved).toMatchObject({ definition: '{"cron":"0 2 * * *","v":2}', lastRunAt: T0 + MINUTE });
+
+      await driver.saveSchedule(schedule({ lastRunAt: T0 + 5 * MINUTE }));
+      expect((await driver.listSchedules())[0]?.lastRunAt).toBe(T0 + 5 * MINUTE);
+    });
+
     it('claims an occurrence for exactly one caller and records it', async () => {
       await driver.saveSchedule(schedule());
 
