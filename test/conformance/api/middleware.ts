@@ -318,22 +318,38 @@ export function middlewareApiSuite(factory: DriverFactory): void {
         const first = await conveyor.dispatch(new Hangs(1));
         const second = await conveyor.dispatch(new Hangs(2));
         const worker = h.worker(conveyor, { concurrency: 2 });
-        const failed = eventFor(worker, 'failed', first.id);
-        const done = eventFor(worker, 'completed', second.id);
+        // Each event is awaited from just before the step that causes it: the helpers' patience guard runs in
+        // real time from when the wait starts, and on Redis every step is a few real round trips.
+        const released = eventFor(worker, 'released', second.id);
         await worker.start();
-        await within(eventFor(worker, 'released', second.id), 'the second job released');
+        await within(released, 'the second job released');
+        const failed = eventFor(worker, 'failed', first.id);
         await h.clock.advance(5 * SECOND);
         const [, error] = await failed;
         expect(error).toBeInstanceOf(TimeoutError);
-        // The timeout frees the lock (on Redis, a few real round trips later); the second job, released a second
-        // at a time meanwhile, then runs at its next try. Without the release it would wait out expireAfter (1 h).
-        let completed = false;
-        void done.then(() => (completed = true));
-        for (let step = 0; step < 10 && !completed; step++) {
-          await settleTurns();
+        // The timeout frees the lock (on Redis, a few real round trips later). Meanwhile the second job is released
+        // a second at a time; each step waits for its next try to end (released again, or completed). Without the
+        // release it would keep being released until expireAfter (1 h), far beyond these steps.
+        const nextTry = () =>
+          new Promise<'released' | 'completed'>((resolve) => {
+            const onReleased = (job: { id: string }) => job.id === second.id && finish('released');
+            const onCompleted = (job: { id: string }) => job.id === second.id && finish('completed');
+            const finish = (outcome: 'released' | 'completed') => {
+              worker.off('released', onReleased);
+              worker.off('completed', onCompleted);
+              resolve(outcome);
+            };
+            worker.on('released', onReleased);
+            worker.on('completed', onCompleted);
+          });
+        let outcome: 'released' | 'completed' = 'released';
+        for (let step = 0; step < 10 && outcome === 'released'; step++) {
+          const tried = nextTry();
           await h.clock.advance(SECOND);
+          outcome = await within(tried, 'the second job trying again');
         }
-        await within(done, 'the second job');
+        expect(outcome).toBe('completed');
+        expect(await second.status()).toBe('completed');
       });
 
       it("a crashed holder's lock expires after expireAfter, and not before", async () => {
