@@ -23,7 +23,9 @@ Where the time goes, for each missed target, and what would close the gap: [note
   runs from starting one worker (in the measuring process) to the last job stored as completed (the handler count
   reaches N, then the library's own completed count, polled every 2 ms for that tail). \`clientUsPerJob\` and
   \`redisUsPerJob\` in latest.json are the CPU the worker process and the Redis server spent per job meanwhile (on a
-  shared server the latter includes other clients).
+  shared server the latter includes other clients). Both run with their defaults; one more concurrency-1 row runs
+  Conveyor with the opt-in worker option \`settles: 'pipelined'\` (a slot takes its next job when the handler ends,
+  while the outcome is stored in the background; see docs/decisions.md) against the same BullMQ defaults.
 - **Latency**: a worker (concurrency 1) idles on an empty queue; 520 jobs are dispatched one at a time from another
   connection of the same process (the first 20 are warm-up), each carrying its dispatch time
   (\`performance.timeOrigin + performance.now()\`); the handler records start minus dispatch time. 5 ms pass after

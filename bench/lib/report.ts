@@ -56,6 +56,13 @@ export function rows(runs: Runs): Row[] {
   higher('Bulk dispatch, 10,000 jobs (Batch vs addBulk)', 'bulk-dispatch', 'jobsPerSecond', 'jobs/s', 4);
   higher('Processing, concurrency 50', 'process-c50', 'jobsPerSecond', 'jobs/s', 1.5);
   higher('Processing, concurrency 1', 'process-c1', 'jobsPerSecond', 'jobs/s', 1.5);
+  higher(
+    "Processing, concurrency 1, Conveyor worker option `settles: 'pipelined'` (opt-in; BullMQ as above)",
+    'process-c1-pipelined',
+    'jobsPerSecond',
+    'jobs/s',
+    1.5,
+  );
   for (const key of ['p50', 'p99'] as const) {
     const c = med(runs, 'latency', 'conveyor', key);
     const b = med(runs, 'latency', 'bullmq', key);

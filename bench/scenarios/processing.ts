@@ -3,7 +3,7 @@
  * worker starts; the time runs from the worker's start to the last job stored as completed (the handler count
  * reaching N, then the library's completed count reaching N, polled every 2 ms only for that tail).
  */
-import type { Conveyor } from '@conveyor/core';
+import type { Conveyor, WorkerOptions } from '@conveyor/core';
 import type { Redis } from 'ioredis';
 import { bullQueue, bullWorker } from '../lib/bull-setup.js';
 import { hooks, redisConveyor } from '../lib/conveyor-setup.js';
@@ -18,6 +18,7 @@ export async function conveyorProcessing(
   jobs: number,
   concurrency: number,
   admin?: Redis,
+  options: WorkerOptions = {},
 ): Promise<Figures> {
   await preloadConveyor(conveyor, jobs);
   const cpu = admin ? await cpuMeter(admin) : undefined;
@@ -26,7 +27,7 @@ export async function conveyorProcessing(
     ran++;
     return undefined;
   };
-  const worker = conveyor.worker({ queues: ['bench'], concurrency });
+  const worker = conveyor.worker({ ...options, queues: ['bench'], concurrency });
   const start = performance.now();
   await worker.start();
   await until(() => ran >= jobs, 'every handler to run');
@@ -37,12 +38,18 @@ export async function conveyorProcessing(
   return { jobsPerSecond: jobs / (ms / 1000), ms, ...used };
 }
 
-export function processing(id: string, jobs: number, concurrency: number): Scenario {
+/** `options`: Conveyor worker options beyond the defaults (BullMQ runs with its defaults either way). */
+export function processing(
+  id: string,
+  jobs: number,
+  concurrency: number,
+  options: WorkerOptions = {},
+): Scenario {
   return {
     id,
     async conveyor({ prefix, admin }) {
       const conveyor = redisConveyor(benchUrl(), prefix);
-      const figures = await conveyorProcessing(conveyor, jobs, concurrency, admin);
+      const figures = await conveyorProcessing(conveyor, jobs, concurrency, admin, options);
       await conveyor.close();
       return figures;
     },

@@ -30,6 +30,8 @@ const MAX_ERROR_PAUSE_MS = 5_000;
 /** A wait for work shorter than this (real ms) that found nothing counts towards a spin, after this many. */
 const SPIN_MS = 2;
 const SPIN_ROUNDS = 3;
+/** From this concurrency on, jobs that arrive together start in two groups a turn apart (see `#group`). */
+const GROUP_MIN_CONCURRENCY = 8;
 
 /**
  * Runs jobs: takes them from its queues in strict order, runs up to `concurrency` at once, keeps their leases
@@ -83,6 +85,14 @@ export class Worker extends EventEmitter<ConveyorEvents> implements RunnerHost {
    */
   #prefetched: ReservedJob[] = [];
   #fillScheduled = false;
+  /**
+   * Most jobs started in one turn of the event loop, and how many more this turn may start. A reply that brings
+   * many jobs starts them in groups a turn apart, so the first group's settles (with the reserve for its slots)
+   * are written while the next group runs: Redis works while the worker works, instead of in turns.
+   */
+  readonly #group: number;
+  #groupLeft: number;
+  #groupTimer: ReturnType<typeof setImmediate> | undefined;
   #idleWaiters: Array<() => void> = [];
   /** Aborts the fetch loop's current wait (idle wait or error pause). */
   #wait: AbortController | undefined;
@@ -103,6 +113,9 @@ export class Worker extends EventEmitter<ConveyorEvents> implements RunnerHost {
     this.id = this.#options.id;
     this.queues = this.#options.queues;
     this.concurrency = this.#options.concurrency;
+    this.#group =
+      this.concurrency >= GROUP_MIN_CONCURRENCY ? Math.ceil(this.concurrency / 2) : Number.POSITIVE_INFINITY;
+    this.#groupLeft = this.#group;
     this.#jobs = new JobRegistry(options.jobs ?? []);
     if (options.conveyor !== undefined) {
       const conveyor = options.conveyor as Partial<Conveyor> | null;
@@ -236,6 +249,11 @@ export class Worker extends EventEmitter<ConveyorEvents> implements RunnerHost {
 
   attemptEnded(attempt: Attempt): void {
     if (!attempt.holdsSlot) return;
+    if (this.#options.pipelined && this.#prefetched.length > 0 && !this.#fillScheduled) {
+      // pipelined settles: the handler's end frees its slot (its settle is still on the way)
+      this.#fillScheduled = true;
+      queueMicrotask(this.#fillSoon);
+    }
     const waiter = this.#slotWaiter;
     if (waiter) {
       this.#slotWaiter = undefined;
@@ -415,9 +433,7 @@ export class Worker extends EventEmitter<ConveyorEvents> implements RunnerHost {
         if (!this.#running) break;
       }
       this.#fill();
-      // Free slots, plus slots whose attempt ended and waits for its settle (reserved ahead, see #prefetched).
-      const settling = this.#slotsBusy - runner.active.size;
-      const want = this.concurrency - this.#slotsBusy + Math.max(0, settling) - this.#prefetched.length;
+      const want = this.#wanted(runner.active.size);
       if (want <= 0) {
         await new Promise<void>((resolve) => (this.#slotWaiter = resolve));
         continue;
@@ -471,6 +487,17 @@ export class Worker extends EventEmitter<ConveyorEvents> implements RunnerHost {
     return result;
   }
 
+  /**
+   * How many jobs to reserve now: free slots, plus one ahead for each slot whose attempt ended and waits for its
+   * settle (see `#prefetched`). Pipelined settles hold `concurrency` more ahead, so the next jobs are at hand
+   * while the last ones' settles travel (the reserve goes in the same write as those settles, so every settle
+   * sent before a reserve is answered by the time its jobs arrive: at most twice the concurrency on their way).
+   */
+  #wanted(running: number): number {
+    const ahead = this.#options.pipelined ? 2 * this.concurrency : this.concurrency;
+    return ahead - running - this.#prefetched.length;
+  }
+
   readonly #fillSoon = (): void => {
     this.#fillScheduled = false;
     this.#fill();
@@ -480,12 +507,34 @@ export class Worker extends EventEmitter<ConveyorEvents> implements RunnerHost {
   #fill(): void {
     const prefetched = this.#prefetched;
     if (prefetched.length === 0) return;
-    const count = this.#accepting
-      ? Math.min(prefetched.length, this.concurrency - this.#slotsBusy)
-      : prefetched.length;
-    if (count <= 0) return;
-    this.#runAll(count === prefetched.length ? prefetched.splice(0) : prefetched.splice(0, count), null);
+    if (!this.#accepting) {
+      this.#runAll(prefetched.splice(0), null);
+      return;
+    }
+    // A slot frees once its settle is stored; with pipelined settles once its handler ended, while at most
+    // `concurrency` settles are on their way.
+    const free = Math.min(
+      prefetched.length,
+      this.concurrency - (this.#options.pipelined ? this.#runner!.active.size : this.#slotsBusy),
+    );
+    const count = Math.min(free, this.#groupLeft);
+    if (count > 0) {
+      this.#groupLeft -= count;
+      this.#runAll(count === prefetched.length ? prefetched.splice(0) : prefetched.splice(0, count), null);
+    }
+    if (this.#groupTimer === undefined && (free > count || this.#groupLeft < this.#group)) {
+      // two turns: this group's settles are flushed in the next one, and written at the end of it
+      this.#groupTimer = setImmediate(() => {
+        this.#groupTimer = setImmediate(this.#nextGroup);
+      });
+    }
   }
+
+  readonly #nextGroup = (): void => {
+    this.#groupTimer = undefined;
+    this.#groupLeft = this.#group;
+    this.#fill();
+  };
 
   #runAll(jobs: ReservedJob[], group: AttemptGroup | null): void {
     const runner = this.#runner!;

@@ -1,7 +1,8 @@
-import { AttemptAbortedError, Job, type JobContext, TimeoutError } from '@conveyor/core';
+import { AttemptAbortedError, Conveyor, Job, type JobContext, TimeoutError } from '@conveyor/core';
 import { describe, expect, it } from 'vitest';
 import type { DriverFactory } from '../describe-driver.js';
 import {
+  collect,
   deferred,
   eventFor,
   forever,
@@ -50,6 +51,85 @@ export function runningSuite(factory: DriverFactory): void {
       gate.resolve();
       await allDone;
       expect(started).toEqual(['a', 'b', 'c', 'd', 'e']);
+    });
+
+    /** `h.driver` with its settles held until `release()`; `held` resolves when the first one arrives. */
+    function holdSettles() {
+      const held = deferred();
+      const gate = deferred();
+      const driver = h.driver;
+      const gated = new Proxy(driver, {
+        get(target, key) {
+          if (key === 'settle') {
+            return async (...args: Parameters<typeof driver.settle>) => {
+              held.resolve();
+              await gate.promise;
+              return target.settle(...args);
+            };
+          }
+          const value = Reflect.get(target, key, target);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+      return { driver: gated, held: held.promise, release: () => gate.resolve() };
+    }
+
+    class Tagged extends Job {
+      static runs: string[] = [];
+      static hang = new Set<string>();
+      constructor(public tag: string) {
+        super();
+      }
+      handle() {
+        Tagged.runs.push(this.tag);
+        return Tagged.hang.has(this.tag) ? forever() : undefined;
+      }
+    }
+
+    it("settles: 'stored' (default) starts the next job only once the last one's outcome is stored", async () => {
+      Tagged.runs = [];
+      Tagged.hang = new Set();
+      const settles = holdSettles();
+      const conveyor = new Conveyor({ driver: settles.driver, clock: h.clock, jobs: [Tagged] });
+      const a = await conveyor.dispatch(new Tagged('a'));
+      await conveyor.dispatch(new Tagged('b'));
+      const worker = h.worker(conveyor, { concurrency: 1 });
+      await worker.start();
+      await within(settles.held, "a's settle");
+      await settleTurns();
+      expect(Tagged.runs).toEqual(['a']);
+      expect((await recordOf(h.driver, a.id)).state).toBe('processing');
+      const bDone = nextEvent(worker, 'completed', (job) => job.id !== a.id);
+      settles.release();
+      await bDone;
+      expect(Tagged.runs).toEqual(['a', 'b']);
+    });
+
+    it("settles: 'pipelined' starts the next job while the last one's outcome is stored, never more than `concurrency` at once", async () => {
+      Tagged.runs = [];
+      Tagged.hang = new Set(['b', 'c']);
+      const settles = holdSettles();
+      const conveyor = new Conveyor({ driver: settles.driver, clock: h.clock, jobs: [Tagged] });
+      const a = await conveyor.dispatch(new Tagged('a'));
+      for (const tag of ['b', 'c']) await conveyor.dispatch(new Tagged(tag));
+      const worker = h.worker(conveyor, { concurrency: 1, settles: 'pipelined' });
+      const completed = collect(worker, 'completed');
+      let started = 0;
+      const bStarted = nextEvent(worker, 'processing', () => ++started === 2);
+      await worker.start();
+      await within(settles.held, "a's settle");
+      await bStarted;
+      await settleTurns();
+      // b runs while a's settle is held; c waits for b's slot (b never ends)
+      expect(Tagged.runs).toEqual(['a', 'b']);
+      expect((await recordOf(h.driver, a.id)).state).toBe('processing');
+      expect(completed).toEqual([]);
+      const aDone = eventFor(worker, 'completed', a.id);
+      settles.release();
+      await aDone;
+      await settleTurns();
+      expect(Tagged.runs).toEqual(['a', 'b']);
+      expect((await recordOf(h.driver, a.id)).state).toBe('completed');
     });
 
     it('runOnce takes up to `concurrency` jobs and returns when they are settled', async () => {

@@ -33,6 +33,7 @@ export function workerSetupSuite(factory: DriverFactory): void {
         [{ queues: ['ok', 'has space'] }, /"has space"/],
         [{ queues: ['a', 'a'] }, /\["a","a"\]/],
         [{ id: '' }, /id ""/],
+        [{ settles: 'eventually' }, /settles "eventually".*'stored' or 'pipelined'/],
       ];
       for (const [options, message] of bad) {
         const make = () => new Worker({ conveyor, ...options });
