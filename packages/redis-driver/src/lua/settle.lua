@@ -30,6 +30,9 @@ local function settle_one(jk, id, token, kind, a, b)
   local q = f[3]
   SETTLED_QUEUE = q
   local meta = { f[4], f[5], f[6], f[7] }
+  local bid = nz(f[5])
+  -- only follow-ups write batch hashes in this script: each batch is read once, for all its members here
+  if bid then follow().keep_batches() end
   local state
   if kind == 'completed' then
     state = 'completed'
@@ -55,7 +58,6 @@ local function settle_one(jk, id, token, kind, a, b)
   else
     return { 0 }
   end
-  local bid = nz(f[5])
   if bid then follow().defer_events() end
   flush_batches(now)
   local view = false
@@ -73,7 +75,10 @@ for i = 1, #KEYS do
   out[i] = settle_one(KEYS[i], ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4])
   if out[i][1] == 1 then freedQueue = SETTLED_QUEUE end
 end
-if FOLLOW then FOLLOW.publish_events() end
+if FOLLOW then
+  FOLLOW.commit()
+  FOLLOW.publish_events()
+end
 -- a queue with a shared concurrency cap just freed slots: wake a worker if jobs wait for them
 if freedQueue and redis.call('HEXISTS', K_queue(freedQueue, 'settings'), 'concurrency') == 1
     and redis.call('ZCARD', K_queue(freedQueue, 'ready')) > 0 then

@@ -53,8 +53,12 @@ local function build_follow_ups()
     expire_chain(cid)
   end
 
+  -- The batch hash as this script sees it (see batch_state below); defined further down.
+  local batch_state
+
   local function batch_is_cancelled(bid)
-    return nz(redis.call('HGET', K_batch(bid), 'cancelledAt')) ~= nil
+    local b = batch_state(bid)
+    return b ~= nil and nz(b.f[8]) ~= nil
   end
 
   -- Called when link `index` of chain `cid` finished as `state`.
@@ -77,13 +81,64 @@ local function build_follow_ups()
     if not added then chain_stop(cid, nextIndex, 'cancelled', now) end
   end
 
+  -- The batch hash as this script sees it: one HMGET of the view's fields, counters kept as numbers. Every
+  -- write to a batch hash in settle, cancel and cancel-batch goes through these functions and is written at
+  -- once (counts stay exact even if a later item raises), so the copy stays true. Kept for the whole script
+  -- when keep_batches() was called (settle: many members of one batch per call); otherwise read afresh by
+  -- each step, because push writes the batch hash itself around its follow-ups.
+  local BATCH_FIELDS = { 'id', 'options', 'allowFailures', 'total', 'processed', 'failed', 'cancelled',
+    'cancelledAt', 'createdAt', 'finishedAt', 'thenFired', 'catchFired', 'finallyFired' }
+  local TOTAL, PROCESSED, FAILED, CANCELLED = 4, 5, 6, 7
+  local CANCELLED_AT, FINISHED_AT, THEN_FIRED, CATCH_FIRED, FINALLY_FIRED = 8, 10, 11, 12, 13
+  local KEEP = false
+  local STATES = {} -- batch id -> { f = fields, n = counters by field position, failed = set or nil } | false
+  local GONE = {} -- batch id -> member ids to drop from its members hash (one HDEL per batch, by commit)
+
+  batch_state = function(bid)
+    local b = STATES[bid]
+    if b ~= nil then return b or nil end
+    local f = redis.call('HMGET', K_batch(bid), unpack(BATCH_FIELDS))
+    if f[1] then
+      b = { f = f, n = { [TOTAL] = tonumber(f[TOTAL]) or 0, [PROCESSED] = tonumber(f[PROCESSED]) or 0,
+        [FAILED] = tonumber(f[FAILED]) or 0, [CANCELLED] = tonumber(f[CANCELLED]) or 0 } }
+    else
+      b = false
+    end
+    if KEEP then STATES[bid] = b end
+    return b or nil
+  end
+
+  local function count(b, bid, field, by)
+    b.n[field] = redis.call('HINCRBY', K_batch(bid), BATCH_FIELDS[field], by)
+  end
+
+  -- Writes the member removals gathered in GONE.
+  local function commit()
+    for bid, ids in pairs(GONE) do redis.call('HDEL', K_batch_members(bid), unpack(ids)) end
+    GONE = {}
+  end
+
+  local function forget_member(bid, id)
+    if not KEEP then return redis.call('HDEL', K_batch_members(bid), id) end
+    local ids = GONE[bid]
+    if not ids then ids = {}; GONE[bid] = ids end
+    ids[#ids + 1] = id
+  end
+
   local WAITING = { pending = true, delayed = true, retrying = true }
 
   -- Cancels a batch: every member that is waiting (not processing, not finished) becomes cancelled.
   local function batch_cancel(bid, now)
+    local kept = KEEP
+    KEEP = true -- the batch is read once for all the members cancelled here
     local bk = K_batch(bid)
-    if not nz(redis.call('HGET', bk, 'cancelledAt')) then redis.call('HSET', bk, 'cancelledAt', num(now)) end
+    local b = batch_state(bid)
+    if not (b and nz(b.f[CANCELLED_AT])) then
+      redis.call('HSET', bk, 'cancelledAt', num(now))
+      if b then b.f[CANCELLED_AT] = num(now) end
+    end
     TOUCHED[bid] = true
+    commit()
     local m = redis.call('HGETALL', K_batch_members(bid))
     for i = 1, #m, 2 do
       local id, q = m[i], m[i + 1]
@@ -91,63 +146,80 @@ local function build_follow_ups()
       local state = redis.call('HGET', jk, 'state')
       if state and WAITING[state] then finish_job(q, id, jk, state, 'cancelled', now) end
     end
+    if not kept then
+      commit()
+      KEEP = false
+      STATES = {}
+    end
   end
 
   local OUTCOME = { completed = 'c', failed = 'f', cancelled = 'x' }
-  local COUNT = { c = 'processed', f = 'failed', x = 'cancelled' }
+  local COUNT = { c = PROCESSED, f = FAILED, x = CANCELLED }
 
   -- Records the final outcome of a member; a member counts once, and a later outcome replaces an earlier one.
   batch_outcome = function(bid, id, state, now)
-    local bk = K_batch(bid)
-    if redis.call('EXISTS', bk) == 0 then return end
+    local b = batch_state(bid)
+    if not b then return end
     local o = OUTCOME[state]
     local ok = K_batch_outcomes(bid)
-    local prev = redis.call('HGET', ok, id)
-    redis.call('HDEL', K_batch_members(bid), id)
-    if prev == o then return end
-    TOUCHED[bid] = true
-    if prev then
-      redis.call('HINCRBY', bk, COUNT[prev], -1)
-      if prev == 'f' then redis.call('SREM', K_batch_failed(bid), id) end
+    forget_member(bid, id)
+    local prev = nil
+    if redis.call('HSETNX', ok, id, o) == 0 then
+      prev = redis.call('HGET', ok, id)
+      if prev == o then return end
+      redis.call('HSET', ok, id, o)
     end
-    redis.call('HINCRBY', bk, COUNT[o], 1)
-    redis.call('HSET', ok, id, o)
+    TOUCHED[bid] = true
+    if prev and COUNT[prev] then
+      count(b, bid, COUNT[prev], -1)
+      if prev == 'f' then
+        redis.call('SREM', K_batch_failed(bid), id)
+        if b.failed then b.failed[id] = nil end
+      end
+    end
+    count(b, bid, COUNT[o], 1)
     if o == 'f' then
       redis.call('SADD', K_batch_failed(bid), id)
-      local b = redis.call('HMGET', bk, 'allowFailures', 'cancelledAt')
-      if b[1] ~= '1' and not nz(b[2]) then batch_cancel(bid, now) end
+      if b.failed then b.failed[id] = true end
+      if b.f[3] ~= '1' and not nz(b.f[CANCELLED_AT]) then batch_cancel(bid, now) end
     end
   end
 
   -- Crosses each threshold at most once for every batch touched by this script, enqueuing its callbacks.
   local function batch_flush(now)
     for bid in pairs(TOUCHED) do
-      local bk = K_batch(bid)
-      local b = redis.call('HMGET', bk, 'total', 'processed', 'failed', 'cancelled',
-        'thenFired', 'catchFired', 'finallyFired')
-      local total, processed, failed, cancelled = tonumber(b[1]), tonumber(b[2]), tonumber(b[3]), tonumber(b[4])
-      local crossed = CROSSED[bid] or { false, false, false }
-      if failed > 0 and b[6] ~= '1' then
-        redis.call('HSET', bk, 'catchFired', '1')
-        crossed[2] = true
-        enqueue_all(redis.call('HGET', bk, 'catch'), now)
+      local b = batch_state(bid)
+      if b then
+        local bk = K_batch(bid)
+        local f, n = b.f, b.n
+        local total, processed, failed, cancelled = n[TOTAL], n[PROCESSED], n[FAILED], n[CANCELLED]
+        local crossed = CROSSED[bid] or { false, false, false }
+        if failed > 0 and f[CATCH_FIRED] ~= '1' then
+          redis.call('HSET', bk, 'catchFired', '1')
+          f[CATCH_FIRED] = '1'
+          crossed[2] = true
+          enqueue_all(redis.call('HGET', bk, 'catch'), now)
+        end
+        if processed == total and f[THEN_FIRED] ~= '1' then
+          redis.call('HSET', bk, 'thenFired', '1')
+          f[THEN_FIRED] = '1'
+          crossed[1] = true
+          enqueue_all(redis.call('HGET', bk, 'then'), now)
+        end
+        local finished = f[FINALLY_FIRED] == '1'
+        if processed + failed + cancelled == total and not finished then
+          redis.call('HSET', bk, 'finallyFired', '1', 'finishedAt', num(now))
+          f[FINALLY_FIRED] = '1'
+          f[FINISHED_AT] = num(now)
+          crossed[3] = true
+          finished = true
+          enqueue_all(redis.call('HGET', bk, 'finally'), now)
+          expire_all({ bk, K_batch_outcomes(bid), K_batch_members(bid), K_batch_failed(bid) })
+        end
+        CROSSED[bid] = crossed
+        if DEFER_EVENTS then EVENTS[bid] = finished
+        else publish({ type = 'batch', batchId = bid, finished = finished }) end
       end
-      if processed == total and b[5] ~= '1' then
-        redis.call('HSET', bk, 'thenFired', '1')
-        crossed[1] = true
-        enqueue_all(redis.call('HGET', bk, 'then'), now)
-      end
-      local finished = b[7] == '1'
-      if processed + failed + cancelled == total and not finished then
-        redis.call('HSET', bk, 'finallyFired', '1', 'finishedAt', num(now))
-        crossed[3] = true
-        finished = true
-        enqueue_all(redis.call('HGET', bk, 'finally'), now)
-        expire_all({ bk, K_batch_outcomes(bid), K_batch_members(bid), K_batch_failed(bid) })
-      end
-      CROSSED[bid] = crossed
-      if DEFER_EVENTS then EVENTS[bid] = finished
-      else publish({ type = 'batch', batchId = bid, finished = finished }) end
     end
     TOUCHED = {}
   end
@@ -160,19 +232,27 @@ local function build_follow_ups()
     EVENTS = {}
   end
 
-  local BATCH_FIELDS = { 'id', 'options', 'allowFailures', 'total', 'processed', 'failed', 'cancelled',
-    'cancelledAt', 'createdAt', 'finishedAt', 'thenFired', 'catchFired', 'finallyFired' }
-
-  -- The batch as returned to the client: { fields..., failedIds, crossed flags '0'|'1' x3 }.
+  -- The batch as returned to the client: { fields in BATCH_FIELDS order, failedIds, crossed flags '0'|'1' x3 }.
   local function flag(v) if v then return '1' end return '0' end
   local function batch_view(bid)
-    local fields = redis.call('HMGET', K_batch(bid), unpack(BATCH_FIELDS))
-    if not fields[1] then return false end
+    local b = batch_state(bid)
+    if not b then return false end
+    local f, n = b.f, b.n
     local c = CROSSED[bid] or { false, false, false }
-    -- no failure counted: no failed ids to read
+    -- no failure counted: no failed ids to read; else read once per script (kept in step with SADD/SREM)
     local failedIds = {}
-    if tonumber(fields[6]) ~= 0 then failedIds = redis.call('SMEMBERS', K_batch_failed(bid)) end
-    return { fields, failedIds, { flag(c[1]), flag(c[2]), flag(c[3]) } }
+    if n[FAILED] ~= 0 then
+      if not b.failed then
+        b.failed = {}
+        for _, id in ipairs(redis.call('SMEMBERS', K_batch_failed(bid))) do b.failed[id] = true end
+      end
+      for id in pairs(b.failed) do failedIds[#failedIds + 1] = id end
+    end
+    return {
+      { f[1], f[2], f[3], num(n[TOTAL]), num(n[PROCESSED]), num(n[FAILED]), num(n[CANCELLED]), f[CANCELLED_AT],
+        f[9], f[FINISHED_AT], f[THEN_FIRED], f[CATCH_FIRED], f[FINALLY_FIRED] },
+      failedIds, { flag(c[1]), flag(c[2]), flag(c[3]) },
+    }
   end
 
   return {
@@ -183,5 +263,9 @@ local function build_follow_ups()
     crossed = function(bid) return CROSSED[bid] ~= nil end,
     -- forget what was crossed, between items of one call (each item reports its own crossings)
     reset = function() CROSSED = {} end,
+    -- keep each batch read for the rest of the script (only where no one else writes a batch hash: settle)
+    keep_batches = function() KEEP = true end,
+    -- writes what was gathered (member removals); call once at the end of a script that kept batches
+    commit = commit,
   }
 end
