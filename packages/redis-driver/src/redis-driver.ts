@@ -39,6 +39,7 @@ import { PushBatcher } from './push-batcher.js';
 import { parsePushReply, pushCall } from './push-call.js';
 import * as admin from './queue-admin.js';
 import * as reads from './reads.js';
+import { parseReserveReply } from './reserve-reply.js';
 import * as schedules from './schedules.js';
 import { type ScriptCall, Scripts } from './scripts.js';
 import { settleCall } from './settle-call.js';
@@ -83,6 +84,8 @@ export class RedisDriver implements Driver {
     async (input, now) => (await this.#push(input, now, null, true)) ?? { jobs: [], chains: [] },
   );
   #closing: Promise<void> | undefined;
+  /** The last reserve's queues and keys (see #reserveKeys). */
+  #lastReserve: { queues: string[]; keys: string[] } | undefined;
 
   constructor(options: RedisDriverOptions = {}) {
     this.keys = new Keys(options.prefix ?? 'conveyor', options.hashTag ?? 'queue');
@@ -147,21 +150,13 @@ export class RedisDriver implements Driver {
   }
 
   async reserve(request: ReserveRequest): Promise<ReserveResult> {
-    return this.#guard('reserve', async () => {
-      if (request.queues.length === 0) return { jobs: [], nextAvailableAt: null };
-      const keys: string[] = [];
-      for (const q of request.queues) {
-        keys.push(
-          this.keys.queue(q, 'ready'),
-          this.keys.queue(q, 'delayed'),
-          this.keys.queue(q, 'retrying'),
-          this.keys.queue(q, 'active'),
-          this.keys.queue(q, 'settings'),
-        );
-      }
+    // the hot path of every worker: #guard's checks and error mapping, without its extra closure and frame
+    if (this.#closing) throw closedError('reserve');
+    if (request.queues.length === 0) return { jobs: [], nextAvailableAt: null };
+    try {
       const call: ScriptCall = {
         name: 'reserve',
-        keys,
+        keys: this.#reserveKeys(request.queues),
         args: [
           request.now,
           Math.max(0, request.max),
@@ -175,9 +170,33 @@ export class RedisDriver implements Driver {
       // With other calls waiting (a worker's settles): sent with them, in one write.
       const alone = this.redis.autoPipelineQueueSize === 0;
       const reply = (await this.#ctx.scripts.run(this.redis, call, alone)) as unknown[];
-      const jobs = this.#reserved(reply.slice(1));
-      return { jobs, nextAvailableAt: reply[0] === '' ? null : Number(reply[0]) };
-    });
+      const result = parseReserveReply(reply, request);
+      const locator = this.#ctx.locator;
+      for (const job of result.jobs) locator.remember(job.id, job.queue);
+      return result;
+    } catch (error) {
+      throw toDriverError(error, 'reserve', this.#connections.target);
+    }
+  }
+
+  /** The keys of a reserve on `queues`, built once for the queues a worker asks for every time. */
+  #reserveKeys(queues: readonly string[]): string[] {
+    const last = this.#lastReserve;
+    if (last && last.queues.length === queues.length && last.queues.every((q, i) => q === queues[i])) {
+      return last.keys;
+    }
+    const keys: string[] = [];
+    for (const q of queues) {
+      keys.push(
+        this.keys.queue(q, 'ready'),
+        this.keys.queue(q, 'delayed'),
+        this.keys.queue(q, 'retrying'),
+        this.keys.queue(q, 'active'),
+        this.keys.queue(q, 'settings'),
+      );
+    }
+    this.#lastReserve = { queues: [...queues], keys };
+    return keys;
   }
 
   waitForWork(queues: string[], timeoutMs: number, signal: AbortSignal): Promise<void> {

@@ -6,21 +6,25 @@
 -- KEYS[5i-4..5i]  ready, delayed, retrying, active, settings of the i-th queue (in the order asked for)
 -- ARGV[1] now, ARGV[2] max, ARGV[3] leaseMs, ARGV[4] workerId, ARGV[5] token, ARGV[6..] queue names
 --
--- Returns { nextAvailableAt or '', job1 fields (HGETALL), job2 fields, ... }. nextAvailableAt is the
+-- Returns { nextAvailableAt or '', startedAt, leaseExpiresAt, job1, job2, ... }. nextAvailableAt is the
 -- earliest delayed/retrying availableAt after now, or the end of a rate window that held ready jobs back.
+-- Each job is the values of JOB_FIELDS[1..18] in that order (nil when missing), attempts as stored by this
+-- call: what a ReservedJob needs besides what the caller knows (state processing, startedAt and
+-- leaseExpiresAt above, its workerId and token, cancelRequested false). See reserve-reply.ts.
 local now = tonumber(ARGV[1])
 local max = tonumber(ARGV[2])
+local nowText = num(now)
 local leaseUntil = num(now + tonumber(ARGV[3]))
 local workerId = ARGV[4]
 local token = ARGV[5]
 local PROMOTE_BATCH = 1000
 
-local out = { '' }
+local out = { '', nowText, leaseUntil }
 local nextAt = nil
 local taken = 0
 
 local function promote(q, ready, z)
-  local due = redis.call('ZRANGEBYSCORE', z, '-inf', num(now), 'LIMIT', 0, PROMOTE_BATCH)
+  local due = redis.call('ZRANGEBYSCORE', z, '-inf', nowText, 'LIMIT', 0, PROMOTE_BATCH)
   for _, id in ipairs(due) do
     local jk = K_job(q, id)
     local f = redis.call('HMGET', jk, 'priority', 'availableAt', 'seq')
@@ -40,6 +44,12 @@ local function earliest(z)
   sooner(tonumber(redis.call('ZRANGE', z, 0, 0, 'WITHSCORES')[2]))
 end
 
+-- One HMGET per job: the fields returned (1..18, reserve-reply.ts reads them by position), then the two
+-- this script reads for itself (dropped from the reply).
+local JOB_FIELDS = { 'id', 'name', 'queue', 'payload', 'options', 'priority', 'attempts', 'maxAttempts',
+  'createdAt', 'availableAt', 'finishedAt', 'progress', 'result', 'errors', 'batchId', 'chainId', 'chainIndex',
+  'uniqueKey', 'cancelRequested', 'uniqueUntil' }
+
 -- Takes up to n ready jobs of queue q; returns how many.
 local function take(q, jkReady, active, n)
   local got = 0
@@ -47,16 +57,19 @@ local function take(q, jkReady, active, n)
   for p = 1, #popped, 2 do
     local id = string.sub(popped[p], 17)
     local jk = K_job(q, id)
-    local f = redis.call('HMGET', jk, 'attempts', 'cancelRequested', 'uniqueKey', 'uniqueUntil', 'id')
-    if f[5] then
+    local f = redis.call('HMGET', jk, unpack(JOB_FIELDS))
+    if f[1] then
       -- never HINCRBY a stored field: a corrupt value must not raise halfway through (no rollback)
-      local attempts = (tonumber(f[1]) or 0) + 1
-      redis.call('HSET', jk, 'state', 'processing', 'attempts', num(attempts), 'startedAt', num(now),
+      local attempts = num((tonumber(f[7]) or 0) + 1)
+      redis.call('HSET', jk, 'state', 'processing', 'attempts', attempts, 'startedAt', nowText,
         'workerId', workerId, 'token', token, 'leaseExpiresAt', leaseUntil)
-      if f[2] then redis.call('HDEL', jk, 'cancelRequested') end
+      if f[19] then redis.call('HDEL', jk, 'cancelRequested') end
       redis.call('ZADD', active, leaseUntil, id)
-      if f[3] and f[4] == 'started' then lock_release(K_unique(f[3]), id) end
-      out[#out + 1] = redis.call('HGETALL', jk)
+      if f[18] and f[20] == 'started' then lock_release(K_unique(f[18]), id) end
+      f[7] = attempts
+      f[20] = nil
+      f[19] = nil
+      out[#out + 1] = f
       got = got + 1
     end
   end
