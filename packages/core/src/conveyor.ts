@@ -27,6 +27,7 @@ import {
   type DispatchOptions,
   resolveJobOptions,
   type StoredJobOptions,
+  usesClassOptions,
   validateQueueName,
 } from './job-options.js';
 import { type JobView, toJobView } from './job-view.js';
@@ -260,18 +261,54 @@ export class Conveyor extends EventEmitter<ConveyorEvents> {
     batchId: string | null = null,
     extra: Pick<StoredJobOptions, 'callbackFor'> = {},
   ): NewJob {
+    return this.#prepare(job, options, batchId, extra, null);
+  }
+
+  /**
+   * @internal A `prepare` for many jobs sent with the same builder options and batch (a batch's members): the
+   * options of a job that sets none on its instance depend only on its class and `options`, so they are resolved
+   * and encoded once per class for the preparer's life (use one preparer per dispatch: statics may change between
+   * dispatches).
+   */
+  preparer(options: DispatchOptions, batchId: string | null): (job: Job) => NewJob {
+    // middleware given to `.through()` may resolve keys from each job: nothing is shared then
+    const shared = options.through === undefined ? new Map<Function, SharedJobFields>() : null;
+    return (job) => this.#prepare(job, options, batchId, {}, shared);
+  }
+
+  #prepare(
+    job: Job,
+    options: DispatchOptions,
+    batchId: string | null,
+    extra: Pick<StoredJobOptions, 'callbackFor'>,
+    shared: Map<Function, SharedJobFields> | null,
+  ): NewJob {
     assertJob(job);
-    const resolved = resolveJobOptions(job, options, this.clock.now());
-    if (extra.callbackFor) resolved.stored.callbackFor = extra.callbackFor;
+    const cls = job.constructor;
+    const share = shared !== null && usesClassOptions(job);
+    let fields = share ? shared.get(cls) : undefined;
+    if (fields === undefined) {
+      const resolved = resolveJobOptions(job, options, this.clock.now());
+      if (extra.callbackFor) resolved.stored.callbackFor = extra.callbackFor;
+      fields = {
+        name: jobNameOf(cls),
+        queue: resolved.queue,
+        options: encodeValue(resolved.stored, 'job options', this.maxPayloadBytes),
+        priority: resolved.priority,
+        maxAttempts: resolved.maxAttempts,
+        delayMs: resolved.delayMs,
+      };
+      if (share) shared.set(cls, fields);
+    }
     const record: NewJob = {
       id: newId(),
-      name: jobNameOf(job.constructor),
-      queue: resolved.queue,
+      name: fields.name,
+      queue: fields.queue,
       payload: encodePayload(job, this.maxPayloadBytes),
-      options: encodeValue(resolved.stored, 'job options', this.maxPayloadBytes),
-      priority: resolved.priority,
-      maxAttempts: resolved.maxAttempts,
-      delayMs: resolved.delayMs,
+      options: fields.options,
+      priority: fields.priority,
+      maxAttempts: fields.maxAttempts,
+      delayMs: fields.delayMs,
       unique: resolveUnique(job, options.unique),
       batchId,
     };
@@ -593,6 +630,9 @@ export class Conveyor extends EventEmitter<ConveyorEvents> {
     await this.#driver?.close();
   }
 }
+
+/** What the jobs of one class share in a `preparer`: everything but the id, payload and uniqueness. */
+type SharedJobFields = Pick<NewJob, 'name' | 'queue' | 'options' | 'priority' | 'maxAttempts' | 'delayMs'>;
 
 function assertJob(job: unknown): asserts job is Job {
   if (!(job instanceof Job)) {

@@ -93,6 +93,21 @@ export function delayMs(value: Duration | Date, now: number): number {
   return toMs(value, 'delay');
 }
 
+/**
+ * True when the job sets no option on its instance (nor `retryUntil()`): its resolved options then depend only
+ * on its class and the builder's options.
+ */
+export function usesClassOptions(job: Job): boolean {
+  return (
+    job.queue === undefined &&
+    job.maxAttempts === undefined &&
+    job.backoff === undefined &&
+    job.timeout === undefined &&
+    job.priority === undefined &&
+    job.retryUntil === undefined
+  );
+}
+
 /** Resolves builder > instance property > class static > defaults, validating each value. */
 export function resolveJobOptions(job: Job, builder: DispatchOptions, now: number): ResolvedJobOptions {
   const cls = job.constructor as JobClass;

@@ -1,7 +1,13 @@
 import { BatchHandle } from './batch-handle.js';
-import { assertBatchItems, type BatchItem, buildBatchMembers, pushMembers } from './batch-items.js';
+import {
+  assertBatchItems,
+  type BatchItem,
+  type BuiltMembers,
+  buildBatchMembers,
+  pushMembers,
+} from './batch-items.js';
 import type { Conveyor } from './conveyor.js';
-import type { NewBatch } from './driver.js';
+import type { NewBatch, NewJob } from './driver.js';
 import { ConfigurationError, quote } from './errors.js';
 import { encodeGroupOptions, type GroupOptions } from './group-options.js';
 import { newId } from './ids.js';
@@ -162,7 +168,7 @@ export class PendingBatch {
       finally: callbacks('finally'),
       options: encodeGroupOptions(options),
     };
-    const members = buildBatchMembers(target, this.#items, id, queue);
+    const members = buildMembers(target, this.#items, id, queue);
     let watch: DriverWatch | undefined;
     if (hasBatchFunctions(this.#functions)) watch = await watchBatchFunctions(target, id, this.#functions);
     try {
@@ -176,4 +182,29 @@ export class PendingBatch {
     void watch?.poke();
     return new BatchHandle(target, id, options);
   }
+}
+
+/**
+ * `buildBatchMembers` with the jobs prepared by one `preparer` (their options resolved once per class), in the
+ * same order: chains (and their own ids) are built where they stand among the items.
+ */
+function buildMembers(
+  conveyor: Conveyor,
+  items: readonly BatchItem[],
+  batchId: string,
+  queue: string | undefined,
+): BuiltMembers {
+  const prepare = conveyor.preparer(queue === undefined ? {} : { queue }, batchId);
+  const jobs: NewJob[] = [];
+  const members: BuiltMembers = { input: { jobs, chains: [] }, chainFunctions: [] };
+  for (const item of items) {
+    if (item instanceof Job) {
+      jobs.push(prepare(item));
+      continue;
+    }
+    const built = buildBatchMembers(conveyor, [item], batchId, queue);
+    members.input.chains.push(...built.input.chains);
+    members.chainFunctions.push(...built.chainFunctions);
+  }
+  return members;
 }

@@ -158,19 +158,27 @@ function isPlainJson(value: unknown, seen: object[], depth: number): boolean {
 
 /** Encodes any supported value (results, progress, meta) with superjson. */
 export function encodeValue(value: unknown, what: string, maxBytes = DEFAULT_MAX_PAYLOAD_BYTES): string {
+  return encodeWithin(value, maxBytes, () => what);
+}
+
+/** `encodeValue`, with the name used in errors only built for an error. */
+function encodeWithin(value: unknown, maxBytes: number, what: () => string): string {
   let text: string;
   if (isPlainJson(value, [], 0)) {
     text = `{"json":${JSON.stringify(value)}}`;
   } else {
-    const problem = findUnsupported(value, what, new Set());
-    if (problem) throw new SerializationError(`Cannot serialize ${what}: ${problem}.`);
+    const problem = findUnsupported(value, what(), new Set());
+    if (problem) throw new SerializationError(`Cannot serialize ${what()}: ${problem}.`);
     text = superjson.stringify(value);
   }
-  const bytes = Buffer.byteLength(text);
-  if (bytes > maxBytes) {
-    throw new SerializationError(
-      `Cannot store ${what}: it encodes to ${bytes} bytes, over the ${maxBytes}-byte limit. Store large data elsewhere and pass a reference.`,
-    );
+  // a UTF-16 code unit takes at most 3 bytes in UTF-8: only a text that might be over the limit is measured
+  if (text.length * 3 > maxBytes) {
+    const bytes = Buffer.byteLength(text);
+    if (bytes > maxBytes) {
+      throw new SerializationError(
+        `Cannot store ${what()}: it encodes to ${bytes} bytes, over the ${maxBytes}-byte limit. Store large data elsewhere and pass a reference.`,
+      );
+    }
   }
   return text;
 }
@@ -190,8 +198,7 @@ export function encodePayload(job: Job, maxBytes = DEFAULT_MAX_PAYLOAD_BYTES): s
   for (const key of Object.keys(job)) {
     if (!RESERVED_JOB_KEYS.has(key)) data[key] = (job as unknown as Record<string, unknown>)[key];
   }
-  const name = jobNameOf(job.constructor);
-  return encodeValue(data, `${name} payload`, maxBytes);
+  return encodeWithin(data, maxBytes, () => `${jobNameOf(job.constructor)} payload`);
 }
 
 /**
