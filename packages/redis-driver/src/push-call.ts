@@ -1,4 +1,4 @@
-import type { NewBatch, PushInput, PushOutcome, PushResult } from '@conveyor/core/driver';
+import type { NewBatch, NewJob, PushInput, PushOutcome, PushResult } from '@conveyor/core/driver';
 import { jobJson } from './codec.js';
 import type { Keys } from './keys.js';
 import type { ScriptArg, ScriptCall } from './scripts.js';
@@ -35,37 +35,10 @@ export function pushCall(
   } else {
     args.push('', '', '', '', '', '', '');
   }
-  // What jobs of one dispatch share (name, queue, options...) goes once, as a template; each job sends 4 fields.
-  const templates = new Map<string, number>();
-  const templateArgs: ScriptArg[] = [];
-  const jobArgs: ScriptArg[] = [];
-  for (const job of jobs) {
-    const unique = job.unique;
-    const ttl = unique?.ttlMs ?? '';
-    const until = unique?.until ?? '';
-    const batchId = job.batchId ?? '';
-    const key = `${job.name}\u0000${job.queue}\u0000${job.priority}\u0000${job.maxAttempts}\u0000${job.delayMs}\u0000${ttl}\u0000${until}\u0000${batchId}\u0000${job.options}`;
-    let template = templates.get(key);
-    if (template === undefined) {
-      template = templates.size + 1;
-      templates.set(key, template);
-      templateArgs.push(
-        job.name,
-        job.queue,
-        job.options,
-        job.priority,
-        job.maxAttempts,
-        job.delayMs,
-        ttl,
-        until,
-        batchId,
-      );
-    }
-    jobArgs.push(job.id, job.payload, template, unique?.key ?? '');
-  }
-  args.push(jobs.length, chains.length, templates.size);
+  const { templateCount, templateArgs, runCount, runArgs } = jobRuns(jobs);
+  args.push(runCount, chains.length, templateCount);
   for (const arg of templateArgs) args.push(arg);
-  for (const arg of jobArgs) args.push(arg);
+  for (const arg of runArgs) args.push(arg);
   for (const chain of chains) {
     if (chain.links.length === 0) throw new TypeError(`redis driver: chain ${chain.id} has no links`);
     args.push(chain.id, chain.options, chain.batchId ?? '', JSON.stringify(chain.catch), chain.links.length);
@@ -90,4 +63,94 @@ export function parsePushReply(reply: unknown, input: Omit<PushInput, 'batch'>):
     else chains[position - jobs.length] = duplicate;
   }
   return { jobs, chains };
+}
+
+/** A job's template key: the fields jobs of one dispatch usually share (see push.lua). */
+function templateKey(job: NewJob): string {
+  const unique = job.unique;
+  return `${job.name}\u0000${job.queue}\u0000${job.priority}\u0000${job.maxAttempts}\u0000${job.delayMs}\u0000${unique?.ttlMs ?? ''}\u0000${unique?.until ?? ''}\u0000${job.batchId ?? ''}\u0000${job.options}`;
+}
+
+/** True when `b` has the template of `a` (compared field by field: no key built). */
+function sameTemplate(a: NewJob, b: NewJob): boolean {
+  return (
+    a.options === b.options &&
+    a.name === b.name &&
+    a.queue === b.queue &&
+    a.priority === b.priority &&
+    a.maxAttempts === b.maxAttempts &&
+    a.delayMs === b.delayMs &&
+    a.batchId === b.batchId &&
+    (a.unique?.ttlMs ?? '') === (b.unique?.ttlMs ?? '') &&
+    (a.unique?.until ?? '') === (b.unique?.until ?? '')
+  );
+}
+
+/**
+ * The jobs as templates (what they share, once) and runs of consecutive jobs of one template (see push.lua):
+ * a run of jobs without a unique key sends its ids concatenated when they have one length and are ASCII (UUIDs
+ * are), then one payload each; so a 10,000-job batch is about 10,000 arguments instead of 40,000.
+ */
+function jobRuns(jobs: readonly NewJob[]): {
+  templateCount: number;
+  templateArgs: ScriptArg[];
+  runCount: number;
+  runArgs: ScriptArg[];
+} {
+  const templates = new Map<string, number>();
+  const templateArgs: ScriptArg[] = [];
+  const runArgs: ScriptArg[] = [];
+  let runCount = 0;
+  let start = 0;
+  while (start < jobs.length) {
+    const head = jobs[start]!;
+    const unique = head.unique !== null;
+    const idLength = head.id.length;
+    let end = start + 1;
+    while (end < jobs.length) {
+      const job = jobs[end]!;
+      if ((job.unique !== null) !== unique || !sameTemplate(head, job)) break;
+      if (!unique && job.id.length !== idLength) break;
+      end++;
+    }
+    const key = templateKey(head);
+    let template = templates.get(key);
+    if (template === undefined) {
+      template = templates.size + 1;
+      templates.set(key, template);
+      templateArgs.push(
+        head.name,
+        head.queue,
+        head.options,
+        head.priority,
+        head.maxAttempts,
+        head.delayMs,
+        head.unique?.ttlMs ?? '',
+        head.unique?.until ?? '',
+        head.batchId ?? '',
+      );
+    }
+    const n = end - start;
+    runCount++;
+    if (unique) {
+      runArgs.push('u', template, n);
+      for (let i = start; i < end; i++) {
+        const job = jobs[i]!;
+        runArgs.push(job.id, job.payload, job.unique!.key);
+      }
+    } else {
+      let ids = '';
+      for (let i = start; i < end; i++) ids += jobs[i]!.id;
+      // equal lengths in UTF-16 units and in bytes: every id is ASCII, so Lua can cut them by byte offsets
+      if (idLength > 0 && Buffer.byteLength(ids) === n * idLength) {
+        runArgs.push('f', template, n, idLength, ids);
+      } else {
+        runArgs.push('i', template, n);
+        for (let i = start; i < end; i++) runArgs.push(jobs[i]!.id);
+      }
+      for (let i = start; i < end; i++) runArgs.push(jobs[i]!.payload);
+    }
+    start = end;
+  }
+  return { templateCount: templates.size, templateArgs, runCount, runArgs };
 }

@@ -6,10 +6,13 @@
 -- ARGV[1]     now (ms)
 -- ARGV[2]     batch mode: '' (none) | 'create' | 'add'
 -- ARGV[3..8]  batch id, allowFailures ('1'|'0'), options, then / catch / finally (NewJob JSON arrays)
--- ARGV[9]     number of jobs J; ARGV[10] number of chains C; ARGV[11] number of job templates T
+-- ARGV[9]     number of job runs R; ARGV[10] number of chains C; ARGV[11] number of job templates T
 -- then T x 9 template fields, what jobs of one dispatch usually share: name, queue, options, priority,
 --             maxAttempts, delayMs, uniqueTtl, uniqueUntil, batchId ('' = none)
--- then J x 4 job fields: id, payload, template number (1-based), uniqueKey ('' = none)
+-- then R runs of jobs of one template, in dispatch order: kind, template number (1-based), job count n, then
+--             kind 'f': id length L, the n ids concatenated (L bytes each), then n payloads
+--             kind 'i': n ids, then n payloads
+--             kind 'u': n x 3 fields: id, payload, uniqueKey
 -- then C chains: id, options, batchId, catch JSON, link count L, L link NewJob JSON strings
 --
 -- Returns { 1, i1, holder1, i2, holder2, ... }: only the items turned away by a uniqueness lock, as their
@@ -19,7 +22,7 @@
 local now = tonumber(ARGV[1])
 local batchMode = ARGV[2]
 local batchId = ARGV[3]
-local jobCount = tonumber(ARGV[9])
+local runCount = tonumber(ARGV[9])
 local chainCount = tonumber(ARGV[10])
 local templateCount = tonumber(ARGV[11])
 
@@ -50,74 +53,114 @@ for t = 1, templateCount do
   a = a + 9
 end
 
--- Jobs without a unique key take a bulk path: each job is one HSET; its index entries (ready or delayed, the
--- jobs index, batch membership) are gathered per key and written in variadic calls of up to BULK pairs, and
--- each queue's seq counter is read once and written back once. Same records as enqueue() writes.
-local BULK = 500
+-- Jobs without a unique key (runs 'f' and 'i') take a bulk path: each job is one HSET; its index entries (ready
+-- or delayed, the jobs index, batch membership) are gathered per key and written in variadic calls of up to
+-- BULK pairs, and each queue's seq counter is read once and written back once. Same records as enqueue() writes.
+local BULK = 1000
 local nowText = num(now)
-local pairs_of = {}   -- key -> { command, flat pair list }
-local function later(command, key, x, y)
+local sub, format, call = string.sub, string.format, redis.call
+local pairs_of = {}   -- key -> { command, flat pair list }, gathered across runs
+local function list_for(command, key)
   local t = pairs_of[key]
   if not t then t = { command }; pairs_of[key] = t end
-  t[#t + 1] = x
-  t[#t + 1] = y
-  if #t > 2 * BULK then
-    redis.call(command, key, unpack(t, 2))
-    pairs_of[key] = nil
-  end
+  return t
+end
+-- writes a full list (one call per BULK pairs) and starts an empty one
+local function flushed(key, t)
+  call(t[1], key, unpack(t, 2))
+  t = { t[1] }
+  pairs_of[key] = t
+  return t, 1
 end
 local seqs = {}       -- queue -> last seq handed out by this script (written back below)
-for i = 1, jobCount do
-  local id, payload, t, uniqueKey = ARGV[a], ARGV[a + 1], templates[tonumber(ARGV[a + 2])], nz(ARGV[a + 3])
+local jobIndex = 0    -- 0-based position of the next job among all jobs
+for _ = 1, runCount do
+  local kind, t, n = ARGV[a], templates[tonumber(ARGV[a + 1])], tonumber(ARGV[a + 2])
   local q, bid = t.queue, t.batchId
-  if uniqueKey then
-    local j = {
-      id = id, name = t.name, queue = q, payload = payload, options = t.options, priority = t.priority,
-      maxAttempts = t.maxAttempts, delayMs = t.delayMs, uniqueKey = uniqueKey, uniqueTtl = t.uniqueTtl,
-      uniqueUntil = t.uniqueUntil, batchId = bid,
-    }
-    if seqs[q] then
-      -- enqueue() takes its seq with INCR: hand the counter back first
-      redis.call('SET', K_queue(q, 'seq'), num(seqs[q]))
-      seqs[q] = nil
-    end
-    local holder, added = enqueue(j, now)
-    if added then count(bid, 1)
-    else
-      out[#out + 1] = i - 1
-      out[#out + 1] = holder
+  if kind == 'u' then
+    a = a + 3
+    for _ = 1, n do
+      local j = {
+        id = ARGV[a], name = t.name, queue = q, payload = ARGV[a + 1], options = t.options, priority = t.priority,
+        maxAttempts = t.maxAttempts, delayMs = t.delayMs, uniqueKey = ARGV[a + 2], uniqueTtl = t.uniqueTtl,
+        uniqueUntil = t.uniqueUntil, batchId = bid,
+      }
+      if seqs[q] then
+        -- enqueue() takes its seq with INCR: hand the counter back first
+        call('SET', K_queue(q, 'seq'), num(seqs[q]))
+        seqs[q] = nil
+      end
+      local holder, added = enqueue(j, now)
+      if added then count(bid, 1)
+      else
+        out[#out + 1] = jobIndex
+        out[#out + 1] = holder
+      end
+      jobIndex = jobIndex + 1
+      a = a + 3
     end
   else
-    local seq = seqs[q]
-    if not seq then seq = tonumber(redis.call('GET', K_queue(q, 'seq'))) or 0 end
-    seq = seq + 1
-    seqs[q] = seq
-    local at = now + t.delayMs
-    local member = ready_member(seq, id)
-    local state = t.delayMs > 0 and 'delayed' or 'pending'
-    local atText = t.delayMs > 0 and num(at) or nowText
-    if bid then
-      redis.call('HSET', K_job(q, id), 'id', id, 'name', t.name, 'queue', q, 'payload', payload,
-        'options', t.options, 'state', state, 'priority', t.priorityText, 'attempts', '0',
-        'maxAttempts', t.maxAttemptsText, 'createdAt', nowText, 'availableAt', atText, 'seq', num(seq),
-        'batchId', bid)
-      later('HSET', K_batch_members(bid), id, q)
-      count(bid, 1)
+    local ids, len, first    -- kind 'f': ids concatenated, each len bytes; 'i': ids from ARGV[first]
+    if kind == 'f' then
+      len = tonumber(ARGV[a + 3])
+      ids = ARGV[a + 4]
+      a = a + 5
     else
-      redis.call('HSET', K_job(q, id), 'id', id, 'name', t.name, 'queue', q, 'payload', payload,
-        'options', t.options, 'state', state, 'priority', t.priorityText, 'attempts', '0',
-        'maxAttempts', t.maxAttemptsText, 'createdAt', nowText, 'availableAt', atText, 'seq', num(seq))
+      first = a + 3
+      a = first + n
     end
-    later('ZADD', K_queue(q, 'jobs'), nowText, member)
-    if t.delayMs > 0 then later('ZADD', K_queue(q, 'delayed'), atText, id)
-    else later('ZADD', K_queue(q, 'ready'), ready_score(t.priority, at), member) end
+    local seq = seqs[q] or tonumber(call('GET', K_queue(q, 'seq'))) or 0
+    local delayed = t.delayMs > 0
+    local at = now + t.delayMs
+    local state = delayed and 'delayed' or 'pending'
+    local atText = num(at)
+    local name, options, priorityText, maxAttemptsText = t.name, t.options, t.priorityText, t.maxAttemptsText
+    local jobsKey = K_queue(q, 'jobs')
+    local waitKey, waitScore
+    if delayed then waitKey, waitScore = K_queue(q, 'delayed'), atText
+    else waitKey, waitScore = K_queue(q, 'ready'), ready_score(t.priority, at) end
+    local jobsList, waitList = list_for('ZADD', jobsKey), list_for('ZADD', waitKey)
+    local membersKey = bid and K_batch_members(bid)
+    local membersList = bid and list_for('HSET', membersKey)
+    local jn, wn, mn = #jobsList, #waitList, bid and #membersList   -- last used index of each list
+    local full = 2 * BULK + 1
+    for k = 0, n - 1 do
+      local id
+      if ids then id = sub(ids, k * len + 1, k * len + len) else id = ARGV[first + k] end
+      seq = seq + 1
+      local member = format('%016d%s', seq, id)
+      if bid then
+        call('HSET', K_job(q, id), 'id', id, 'name', name, 'queue', q, 'payload', ARGV[a + k], 'options', options,
+          'state', state, 'priority', priorityText, 'attempts', '0', 'maxAttempts', maxAttemptsText,
+          'createdAt', nowText, 'availableAt', atText, 'seq', num(seq), 'batchId', bid)
+        membersList[mn + 1] = id
+        membersList[mn + 2] = q
+        mn = mn + 2
+        if mn >= full then membersList, mn = flushed(membersKey, membersList) end
+      else
+        call('HSET', K_job(q, id), 'id', id, 'name', name, 'queue', q, 'payload', ARGV[a + k], 'options', options,
+          'state', state, 'priority', priorityText, 'attempts', '0', 'maxAttempts', maxAttemptsText,
+          'createdAt', nowText, 'availableAt', atText, 'seq', num(seq))
+      end
+      jobsList[jn + 1] = nowText
+      jobsList[jn + 2] = member
+      jn = jn + 2
+      if jn >= full then jobsList, jn = flushed(jobsKey, jobsList) end
+      waitList[wn + 1] = waitScore
+      waitList[wn + 2] = delayed and id or member
+      wn = wn + 2
+      if wn >= full then waitList, wn = flushed(waitKey, waitList) end
+    end
+    seqs[q] = seq
+    count(bid, n)
+    jobIndex = jobIndex + n
+    a = a + n
     register(q)
     mark(q)
   end
-  a = a + 4
 end
-for key, t in pairs(pairs_of) do redis.call(t[1], key, unpack(t, 2)) end
-for q, seq in pairs(seqs) do redis.call('SET', K_queue(q, 'seq'), num(seq)) end
+for key, t in pairs(pairs_of) do if #t > 1 then call(t[1], key, unpack(t, 2)) end end
+for q, seq in pairs(seqs) do call('SET', K_queue(q, 'seq'), num(seq)) end
 
 for c = 1, chainCount do
   local cid, options, bid, catch, n = ARGV[a], ARGV[a + 1], nz(ARGV[a + 2]), ARGV[a + 3], tonumber(ARGV[a + 4])
@@ -125,7 +168,7 @@ for c = 1, chainCount do
   first.batchId = bid
   local id, added = enqueue(first, now, cid, 0)
   if not added then
-    out[#out + 1] = jobCount + c - 1
+    out[#out + 1] = jobIndex + c - 1
     out[#out + 1] = id
   end
   if added then
