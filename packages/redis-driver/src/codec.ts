@@ -113,14 +113,35 @@ const BATCH_FIELDS = [
   'finallyFired',
 ] as const;
 
-/** A batch view from a script: [fields in BATCH_FIELDS order, failed ids, crossed flags]. */
+/**
+ * A batch view from a script (batch_view in follow-ups.lua), one flat array: id, options, allowFailures, total,
+ * processed, failed, cancelled (integers), cancelledAt, createdAt, finishedAt, flags (integer: crossed then 1,
+ * catch 2, finally 4; stored thenFired 8, catchFired 16, finallyFired 32), then the failed member ids.
+ */
 export function parseBatchView(view: unknown): BatchChange | null {
   if (!Array.isArray(view)) return null;
-  const [fields, failedIds, crossed] = view as [Array<string | null>, string[], string[]];
+  const v = view as Array<string | number | null>;
+  const flags = Number(v[10]) || 0;
+  const text = (i: number): string | undefined => (v[i] == null ? undefined : String(v[i]));
   return {
-    batch: parseBatch(fields, failedIds),
+    batch: {
+      id: text(0) ?? '',
+      options: text(1) ?? '',
+      allowFailures: v[2] === '1',
+      total: int(text(3)) ?? 0,
+      processed: int(text(4)) ?? 0,
+      failed: int(text(5)) ?? 0,
+      cancelled: int(text(6)) ?? 0,
+      cancelledAt: int(text(7)),
+      createdAt: int(text(8)) ?? 0,
+      finishedAt: int(text(9)),
+      thenFired: (flags & 8) !== 0,
+      catchFired: (flags & 16) !== 0,
+      finallyFired: (flags & 32) !== 0,
+      failedJobIds: v.length <= 11 ? [] : v.slice(11).map(String).sort(),
+    },
     // biome-ignore lint/suspicious/noThenProperty: `then` is the batch threshold named by the driver contract
-    crossed: { then: crossed[0] === '1', catch: crossed[1] === '1', finally: crossed[2] === '1' },
+    crossed: { then: (flags & 1) !== 0, catch: (flags & 2) !== 0, finally: (flags & 4) !== 0 },
   };
 }
 

@@ -232,27 +232,35 @@ local function build_follow_ups()
     EVENTS = {}
   end
 
-  -- The batch as returned to the client: { fields in BATCH_FIELDS order, failedIds, crossed flags '0'|'1' x3 }.
-  local function flag(v) if v then return '1' end return '0' end
+  -- The batch as returned to the client (parsed by parseBatchView in codec.ts), one flat array:
+  --   id, options, allowFailures, total, processed, failed, cancelled (integers), cancelledAt, createdAt,
+  --   finishedAt, flags (integer: crossed by this script then 1, catch 2, finally 4; stored thenFired 8,
+  --   catchFired 16, finallyFired 32), then the failed member ids.
   local function batch_view(bid)
     local b = batch_state(bid)
     if not b then return false end
     local f, n = b.f, b.n
-    local c = CROSSED[bid] or { false, false, false }
+    local c = CROSSED[bid]
+    local flags = 0
+    if c then
+      if c[1] then flags = flags + 1 end
+      if c[2] then flags = flags + 2 end
+      if c[3] then flags = flags + 4 end
+    end
+    if f[THEN_FIRED] == '1' then flags = flags + 8 end
+    if f[CATCH_FIRED] == '1' then flags = flags + 16 end
+    if f[FINALLY_FIRED] == '1' then flags = flags + 32 end
+    local v = { f[1], f[2], f[3], n[TOTAL], n[PROCESSED], n[FAILED], n[CANCELLED], f[CANCELLED_AT], f[9],
+      f[FINISHED_AT], flags }
     -- no failure counted: no failed ids to read; else read once per script (kept in step with SADD/SREM)
-    local failedIds = {}
     if n[FAILED] ~= 0 then
       if not b.failed then
         b.failed = {}
         for _, id in ipairs(redis.call('SMEMBERS', K_batch_failed(bid))) do b.failed[id] = true end
       end
-      for id in pairs(b.failed) do failedIds[#failedIds + 1] = id end
+      for id in pairs(b.failed) do v[#v + 1] = id end
     end
-    return {
-      { f[1], f[2], f[3], num(n[TOTAL]), num(n[PROCESSED]), num(n[FAILED]), num(n[CANCELLED]), f[CANCELLED_AT],
-        f[9], f[FINISHED_AT], f[THEN_FIRED], f[CATCH_FIRED], f[FINALLY_FIRED] },
-      failedIds, { flag(c[1]), flag(c[2]), flag(c[3]) },
-    }
+    return v
   end
 
   return {
