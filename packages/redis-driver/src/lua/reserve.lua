@@ -20,6 +20,7 @@ local token = ARGV[5]
 local PROMOTE_BATCH = 1000
 
 local out = { '', nowText, leaseUntil }
+local NO_SETTINGS = { false, false, false, false }
 local nextAt = nil
 local taken = 0
 
@@ -50,7 +51,8 @@ local JOB_FIELDS = { 'id', 'name', 'queue', 'payload', 'options', 'priority', 'a
   'createdAt', 'availableAt', 'finishedAt', 'progress', 'result', 'errors', 'batchId', 'chainId', 'chainIndex',
   'uniqueKey', 'cancelRequested', 'uniqueUntil' }
 
--- Takes up to n ready jobs of queue q; returns how many.
+-- Takes up to n ready jobs of queue q; returns how many, and whether that emptied the ready set (it held
+-- fewer than n).
 local function take(q, jkReady, active, n)
   local got = 0
   local popped = redis.call('ZPOPMIN', jkReady, n)
@@ -73,18 +75,23 @@ local function take(q, jkReady, active, n)
       got = got + 1
     end
   end
-  return got
+  return got, #popped < 2 * n
 end
 
 for i = 6, #ARGV do
   local q = ARGV[i]
   local k = (i - 6) * 5
   local ready, delayed, retrying, active, settings = KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], KEYS[k + 4], KEYS[k + 5]
-  -- ZRANGEBYSCORE and ZRANGE cost a few µs even on a missing key, ZCARD a fraction of one: look first
-  local waiting = { redis.call('ZCARD', delayed) > 0, redis.call('ZCARD', retrying) > 0 }
-  if waiting[1] then promote(q, ready, delayed) end
-  if waiting[2] then promote(q, ready, retrying) end
-  local s = redis.call('HMGET', settings, 'paused', 'concurrency', 'rateLimit', 'rateWindow')
+  -- Most queues have no delayed or retrying job and no settings: one EXISTS says so, instead of a call for
+  -- each (ZRANGEBYSCORE and ZRANGE cost a few µs even on a missing key, ZCARD a fraction of one: look first).
+  local hasDelayed, hasRetrying, s = false, false, NO_SETTINGS
+  if redis.call('EXISTS', delayed, retrying, settings) > 0 then
+    hasDelayed = redis.call('ZCARD', delayed) > 0
+    hasRetrying = redis.call('ZCARD', retrying) > 0
+    if hasDelayed then promote(q, ready, delayed) end
+    if hasRetrying then promote(q, ready, retrying) end
+    s = redis.call('HMGET', settings, 'paused', 'concurrency', 'rateLimit', 'rateWindow')
+  end
   if s[1] ~= '1' then
     -- room: what this call may take from q; `held` is true when a setting, not `max`, is the limit
     local room = max - taken
@@ -103,20 +110,22 @@ for i = 6, #ARGV do
       local left = limit - (tonumber(redis.call('GET', rateKey)) or 0)
       if left < room then room, held = left, 'rate' end
     end
+    local drained = false
     if room > 0 then
-      local got = take(q, ready, active, room)
+      local got
+      got, drained = take(q, ready, active, room)
       taken = taken + got
       if rateKey and got > 0 then
         redis.call('INCRBY', rateKey, got)
         redis.call('PEXPIRE', rateKey, num(windowMs * 2))
       end
     end
-    if redis.call('ZCARD', ready) > 0 then
+    if not drained and redis.call('ZCARD', ready) > 0 then
       -- more work than this call took: wake another worker, unless a setting holds it back
       if not held then mark(q) elseif held == 'rate' then sooner(windowEnd) end
     end
-    if waiting[1] then earliest(delayed) end
-    if waiting[2] then earliest(retrying) end
+    if hasDelayed then earliest(delayed) end
+    if hasRetrying then earliest(retrying) end
   end
 end
 
