@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { NewBatch, NewJob } from '@conveyor/core/driver';
+import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cleanup, makeDriver, newJob, newPrefix, reserveAll, T0 } from './helpers.js';
+import { Keys } from '../src/keys.js';
+import { cleanup, makeDriver, newJob, newPrefix, REDIS_URL, reserveAll, T0 } from './helpers.js';
 
 const prefix = newPrefix();
 afterAll(() => cleanup(prefix));
@@ -84,23 +86,34 @@ describe('push: runs of jobs', () => {
     expect(reserved.map((job) => job.id)).toEqual(expected.map((job) => job.id));
   });
 
-  it('stores a batch of more jobs than one variadic write holds, across two queues', async () => {
+  it('stores a batch of more jobs than one variadic write holds: one long run, then runs alternating queues', async () => {
     const driver = makeDriver(prefix);
     const batch = batchOf();
     const [q1, q2] = [`big-${randomUUID()}`, `big-${randomUUID()}`];
     const jobs = Array.from({ length: 2_500 }, (_, i) =>
-      newJob({ queue: i % 5 === 0 ? q2 : q1, payload: `{"n":${i}}`, batchId: batch.id }),
+      newJob({ queue: i < 2_000 || i % 2 === 0 ? q1 : q2, payload: `{"n":${i}}`, batchId: batch.id }),
     );
 
     await driver.push({ jobs, batch }, T0);
 
     expect((await driver.getBatch(batch.id))?.total).toBe(jobs.length);
     const counts = await driver.counts(q1);
-    expect(counts.pending).toBe(2_000);
+    expect(counts.pending).toBe(2_250);
     const { jobs: reserved } = await reserveAll(driver, T0, [q1], 5_000);
     expect(reserved.map((job) => job.id)).toEqual(
       jobs.filter((job) => job.queue === q1).map((job) => job.id),
     );
-    expect((await driver.list({ queue: q2, limit: 1_000 })).length).toBe(500);
+    expect((await driver.list({ queue: q2, limit: 1_000 })).length).toBe(250);
+    // seq texts across the 999 / 1,000 / 1,999 / 2,000 boundaries: each job's seq field and ready member
+    const admin = new Redis(REDIS_URL);
+    const keys = new Keys(prefix);
+    const q1Jobs = jobs.filter((job) => job.queue === q1);
+    const [members, seqs] = await Promise.all([
+      admin.zrange(keys.queue(q1, 'jobs'), 0, -1),
+      Promise.all(q1Jobs.map((job) => admin.hget(keys.job(q1, job.id), 'seq'))),
+    ]);
+    await admin.quit();
+    expect(seqs).toEqual(q1Jobs.map((_, i) => String(i + 1)));
+    expect(members).toEqual(q1Jobs.map((job, i) => `${String(i + 1).padStart(16, '0')}${job.id}`));
   });
 });
