@@ -7,7 +7,10 @@ const ERROR_PAUSE_MS = 100;
 
 interface Waiter {
   deadline: number;
+  /** Resolves the wait and tidies up (watchdog, abort listener) at once: abort, watchdog, close, timeout. */
   finish(): void;
+  /** Resolves the wait and tidies up later (see `WorkWaiter.#later`): a wake-up by a popped marker. */
+  wake(): void;
 }
 
 /** Every local wait on the same queues shares one blocking pop. */
@@ -32,6 +35,9 @@ interface Group {
  * - Watchdog: each wait resolves after `timeoutMs` plus a grace period whatever the connection does, and at
  *   once when its connection closes, so a reconnect never leaves a worker silently idle.
  * - An aborted wait resolves at once; `close()` disconnects every blocking connection and resolves every wait.
+ * - A wake-up resolves its waits first and leaves the chores (clearing the watchdog, removing the abort and
+ *   close listeners: about 40 µs on a small machine) for after the woken callers ran on, so an idle worker's
+ *   reserve is written that much sooner.
  */
 export class WorkWaiter {
   readonly #create: () => Redis;
@@ -39,6 +45,8 @@ export class WorkWaiter {
   readonly #idle: Redis[] = [];
   readonly #all = new Set<Redis>();
   readonly #groups = new Map<string, Group>();
+  /** Chores left by wake-ups, run in one `setImmediate` (after this turn's callbacks and their microtasks). */
+  #chores: Array<() => void> = [];
   #closed = false;
 
   /** `restore` puts back a marker that was popped after every waiter of its group had left. */
@@ -60,13 +68,21 @@ export class WorkWaiter {
     const wait = Math.max(0, timeoutMs);
 
     const done = new Promise<void>((resolve) => {
+      const tidy = () => {
+        clearTimeout(watchdog);
+        signal.removeEventListener('abort', waiter.finish);
+      };
       const waiter: Waiter = {
         deadline: Date.now() + wait,
         finish: () => {
           if (!owner.waiters.delete(waiter)) return;
-          clearTimeout(watchdog);
-          signal.removeEventListener('abort', waiter.finish);
+          tidy();
           resolve();
+        },
+        wake: () => {
+          if (!owner.waiters.delete(waiter)) return;
+          resolve();
+          this.#later(tidy);
         },
       };
       const watchdog = setTimeout(waiter.finish, wait + WATCHDOG_GRACE_MS);
@@ -98,14 +114,16 @@ export class WorkWaiter {
     connection.once('close', onClose);
 
     const settled = (popped: boolean, failed: boolean) => {
-      connection.off('close', onClose);
+      if (popped) this.#later(() => connection.off('close', onClose));
+      else connection.off('close', onClose);
       if (group.blocking === connection) group.blocking = undefined;
       this.#release(connection);
       if (this.#closed) return;
       if (failed) {
         setTimeout(() => finishAll(group), ERROR_PAUSE_MS);
       } else if (popped) {
-        finishAll(group);
+        // deleting the visited entry of a Set while iterating it is safe: no copy on this path
+        for (const waiter of group.waiters) waiter.wake();
       } else {
         const late = Date.now() + 1;
         for (const waiter of [...group.waiters]) if (waiter.deadline <= late) waiter.finish();
@@ -126,6 +144,18 @@ export class WorkWaiter {
       () => settled(false, true),
     );
   }
+
+  /** Runs `chore` once the callbacks of this turn (and their promise chains) are done. */
+  #later(chore: () => void): void {
+    if (this.#chores.length === 0) setImmediate(this.#runChores);
+    this.#chores.push(chore);
+  }
+
+  readonly #runChores = (): void => {
+    const chores = this.#chores;
+    this.#chores = [];
+    for (const chore of chores) chore();
+  };
 
   #connect(): Redis {
     const connection = this.#create();
