@@ -21,6 +21,19 @@ local function add_error(jk, record)
   redis.call('HSET', jk, 'errors', errors)
 end
 
+-- The job ids of this call (outcome records are read for all of them with their batch), up to 1,000 of them.
+local CALL_IDS = nil
+local function call_ids()
+  if CALL_IDS == nil then
+    CALL_IDS = false
+    if #KEYS <= 1000 then
+      CALL_IDS = {}
+      for i = 1, #KEYS do CALL_IDS[i] = ARGV[2 + (i - 1) * 5] end
+    end
+  end
+  return CALL_IDS or nil
+end
+
 -- the queue of the last job settle_one settled (read there anyway: no second HGET per item)
 local SETTLED_QUEUE = nil
 
@@ -31,8 +44,8 @@ local function settle_one(jk, id, token, kind, a, b)
   SETTLED_QUEUE = q
   local meta = { f[4], f[5], f[6], f[7] }
   local bid = nz(f[5])
-  -- only follow-ups write batch hashes in this script: each batch is read once, for all its members here
-  if bid then follow().keep_batches() end
+  -- only follow-ups write batches in this script: each is read once, for all its members here
+  if bid then follow().keep_batches(call_ids()) end
   local state
   if kind == 'completed' then
     state = 'completed'
@@ -70,15 +83,17 @@ end
 
 local out = {}
 local freedQueue = nil
-for i = 1, #KEYS do
-  local a = 2 + (i - 1) * 5
-  out[i] = settle_one(KEYS[i], ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4])
-  if out[i][1] == 1 then freedQueue = SETTLED_QUEUE end
-end
-if FOLLOW then
-  FOLLOW.commit()
-  FOLLOW.publish_events()
-end
+-- kept batches write what they gathered at the end, even when an item raises (nothing is rolled back)
+local done, err = pcall(function()
+  for i = 1, #KEYS do
+    local a = 2 + (i - 1) * 5
+    out[i] = settle_one(KEYS[i], ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4])
+    if out[i][1] == 1 then freedQueue = SETTLED_QUEUE end
+  end
+end)
+if FOLLOW then FOLLOW.commit() end
+if not done then error(err, 0) end
+if FOLLOW then FOLLOW.publish_events() end
 -- a queue with a shared concurrency cap just freed slots: wake a worker if jobs wait for them
 if freedQueue and redis.call('HEXISTS', K_queue(freedQueue, 'settings'), 'concurrency') == 1
     and redis.call('ZCARD', K_queue(freedQueue, 'ready')) > 0 then

@@ -82,17 +82,22 @@ local function build_follow_ups()
   end
 
   -- The batch hash as this script sees it: one HMGET of the view's fields, counters kept as numbers. Every
-  -- write to a batch hash in settle, cancel and cancel-batch goes through these functions and is written at
-  -- once (counts stay exact even if a later item raises), so the copy stays true. Kept for the whole script
-  -- when keep_batches() was called (settle: many members of one batch per call); otherwise read afresh by
-  -- each step, because push writes the batch hash itself around its follow-ups.
+  -- write to a batch in settle, cancel and cancel-batch goes through these functions, so the copy stays true.
+  -- Without keep_batches() each step reads the batch afresh and writes at once (push writes the batch hash
+  -- itself around its follow-ups). With it (settle: many members of one batch per call) the batch is read once
+  -- per script, with the outcome records of the call's jobs, and counter changes, outcome records and member
+  -- removals are gathered and written by commit(), which the script runs even when an item raises.
   local BATCH_FIELDS = { 'id', 'options', 'allowFailures', 'total', 'processed', 'failed', 'cancelled',
     'cancelledAt', 'createdAt', 'finishedAt', 'thenFired', 'catchFired', 'finallyFired' }
   local TOTAL, PROCESSED, FAILED, CANCELLED = 4, 5, 6, 7
   local CANCELLED_AT, FINISHED_AT, THEN_FIRED, CATCH_FIRED, FINALLY_FIRED = 8, 10, 11, 12, 13
   local KEEP = false
-  local STATES = {} -- batch id -> { f = fields, n = counters by field position, failed = set or nil } | false
-  local GONE = {} -- batch id -> member ids to drop from its members hash (one HDEL per batch, by commit)
+  local CALL_IDS = nil -- job ids settled by this call, whose outcome records are read with their batch
+  -- batch id -> { f = fields, n = counters by field position, failed = set or nil,
+  --   known = outcome of each CALL_IDS job (false: none), d = counter deltas, w = outcome records to write,
+  --   gone = member ids to drop from the members hash, expire = finished by this script } | false
+  local STATES = {}
+  local DIRTY = {} -- batch id -> state with writes gathered for commit
 
   batch_state = function(bid)
     local b = STATES[bid]
@@ -101,6 +106,14 @@ local function build_follow_ups()
     if f[1] then
       b = { f = f, n = { [TOTAL] = tonumber(f[TOTAL]) or 0, [PROCESSED] = tonumber(f[PROCESSED]) or 0,
         [FAILED] = tonumber(f[FAILED]) or 0, [CANCELLED] = tonumber(f[CANCELLED]) or 0 } }
+      if KEEP then
+        b.d, b.w, b.gone = {}, {}, {}
+        if CALL_IDS then
+          local o = redis.call('HMGET', K_batch_outcomes(bid), unpack(CALL_IDS))
+          b.known = {}
+          for i, id in ipairs(CALL_IDS) do b.known[id] = o[i] end
+        end
+      end
     else
       b = false
     end
@@ -109,20 +122,30 @@ local function build_follow_ups()
   end
 
   local function count(b, bid, field, by)
-    b.n[field] = redis.call('HINCRBY', K_batch(bid), BATCH_FIELDS[field], by)
+    b.n[field] = b.n[field] + by
+    if KEEP then
+      b.d[field] = (b.d[field] or 0) + by
+      DIRTY[bid] = b
+    else
+      redis.call('HINCRBY', K_batch(bid), BATCH_FIELDS[field], by)
+    end
   end
 
-  -- Writes the member removals gathered in GONE.
+  -- Writes what was gathered since the last commit (keep_batches only).
   local function commit()
-    for bid, ids in pairs(GONE) do redis.call('HDEL', K_batch_members(bid), unpack(ids)) end
-    GONE = {}
-  end
-
-  local function forget_member(bid, id)
-    if not KEEP then return redis.call('HDEL', K_batch_members(bid), id) end
-    local ids = GONE[bid]
-    if not ids then ids = {}; GONE[bid] = ids end
-    ids[#ids + 1] = id
+    for bid, b in pairs(DIRTY) do
+      local bk = K_batch(bid)
+      for field, by in pairs(b.d) do
+        if by ~= 0 then redis.call('HINCRBY', bk, BATCH_FIELDS[field], by) end
+      end
+      if #b.w > 0 then redis.call('HSET', K_batch_outcomes(bid), unpack(b.w)) end
+      if #b.gone > 0 then redis.call('HDEL', K_batch_members(bid), unpack(b.gone)) end
+      -- a batch that finished in this script expired its keys before these writes; a key created by them
+      -- (the outcome records of a batch finished in its first settle call) needs its expiry too
+      if b.expire then redis.call('PEXPIRE', K_batch_outcomes(bid), num(GROUP_RETENTION_MS)) end
+      b.d, b.w, b.gone, b.expire = {}, {}, {}, nil
+    end
+    DIRTY = {}
   end
 
   local WAITING = { pending = true, delayed = true, retrying = true }
@@ -161,13 +184,30 @@ local function build_follow_ups()
     local b = batch_state(bid)
     if not b then return end
     local o = OUTCOME[state]
-    local ok = K_batch_outcomes(bid)
-    forget_member(bid, id)
     local prev = nil
-    if redis.call('HSETNX', ok, id, o) == 0 then
-      prev = redis.call('HGET', ok, id)
-      if prev == o then return end
-      redis.call('HSET', ok, id, o)
+    if KEEP then
+      local gone = b.gone
+      gone[#gone + 1] = id
+      DIRTY[bid] = b
+    else
+      redis.call('HDEL', K_batch_members(bid), id)
+    end
+    local known = b.known and b.known[id]
+    if known ~= nil then
+      -- a job of this call: its record was read with the batch
+      if known == o then return end
+      prev = known or nil
+      b.known[id] = o
+      local w = b.w
+      w[#w + 1] = id
+      w[#w + 1] = o
+    else
+      local ok = K_batch_outcomes(bid)
+      if redis.call('HSETNX', ok, id, o) == 0 then
+        prev = redis.call('HGET', ok, id)
+        if prev == o then return end
+        redis.call('HSET', ok, id, o)
+      end
     end
     TOUCHED[bid] = true
     if prev and COUNT[prev] then
@@ -215,6 +255,7 @@ local function build_follow_ups()
           finished = true
           enqueue_all(redis.call('HGET', bk, 'finally'), now)
           expire_all({ bk, K_batch_outcomes(bid), K_batch_members(bid), K_batch_failed(bid) })
+          if KEEP then b.expire = true; DIRTY[bid] = b end
         end
         CROSSED[bid] = crossed
         if DEFER_EVENTS then EVENTS[bid] = finished
@@ -271,9 +312,12 @@ local function build_follow_ups()
     crossed = function(bid) return CROSSED[bid] ~= nil end,
     -- forget what was crossed, between items of one call (each item reports its own crossings)
     reset = function() CROSSED = {} end,
-    -- keep each batch read for the rest of the script (only where no one else writes a batch hash: settle)
-    keep_batches = function() KEEP = true end,
-    -- writes what was gathered (member removals); call once at the end of a script that kept batches
+    -- keep each batch read for the rest of the script, with the outcome records of `ids` (the jobs of the call);
+    -- only where no one else writes a batch (settle), which then must run commit() before it returns or raises
+    keep_batches = function(ids)
+      KEEP = true
+      if not CALL_IDS then CALL_IDS = ids end
+    end,
     commit = commit,
   }
 end
