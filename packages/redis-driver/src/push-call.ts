@@ -89,7 +89,7 @@ function sameTemplate(a: NewJob, b: NewJob): boolean {
 /**
  * The jobs as templates (what they share, once) and runs of consecutive jobs of one template (see push.lua):
  * a run of jobs without a unique key sends its ids concatenated when they have one length and are ASCII (UUIDs
- * are), then one payload each; so a 10,000-job batch is about 10,000 arguments instead of 40,000.
+ * are) and its payloads joined; so a 10,000-job batch is a few arguments instead of 40,000.
  */
 function jobRuns(jobs: readonly NewJob[]): {
   templateCount: number;
@@ -139,16 +139,32 @@ function jobRuns(jobs: readonly NewJob[]): {
         runArgs.push(job.id, job.payload, job.unique!.key);
       }
     } else {
-      let ids = '';
-      for (let i = start; i < end; i++) ids += jobs[i]!.id;
+      const ids = new Array<string>(n);
+      const payloads = new Array<string>(n + 1);
+      let newline = false;
+      for (let i = start; i < end; i++) {
+        const job = jobs[i]!;
+        ids[i - start] = job.id;
+        payloads[i - start] = job.payload;
+        if (!newline && job.payload.includes('\n')) newline = true;
+      }
+      const joinedIds = ids.join('');
       // equal lengths in UTF-16 units and in bytes: every id is ASCII, so Lua can cut them by byte offsets
-      if (idLength > 0 && Buffer.byteLength(ids) === n * idLength) {
-        runArgs.push('f', template, n, idLength, ids);
+      if (idLength > 0 && Buffer.byteLength(joinedIds) === n * idLength) {
+        runArgs.push('f', template, n, idLength, joinedIds);
       } else {
         runArgs.push('i', template, n);
-        for (let i = start; i < end; i++) runArgs.push(jobs[i]!.id);
+        for (const id of ids) runArgs.push(id);
       }
-      for (let i = start; i < end; i++) runArgs.push(jobs[i]!.payload);
+      // one argument for all the payloads, each followed by a newline, unless one holds a newline (JSON text
+      // never does: it escapes them)
+      if (newline) {
+        runArgs.push('a');
+        for (let i = 0; i < n; i++) runArgs.push(payloads[i]!);
+      } else {
+        payloads[n] = '';
+        runArgs.push('j', payloads.join('\n'));
+      }
     }
     start = end;
   }

@@ -23,7 +23,7 @@ const batchOf = (): NewBatch => ({
  * one argument each; jobs with a unique key one by one): every mix must store the same records, in order.
  */
 describe('push: runs of jobs', () => {
-  it('stores every job of mixed runs (templates, id lengths, non-ASCII ids, unique keys, delays) with its fields', async () => {
+  it('stores every job of mixed runs (templates, id lengths, non-ASCII ids, unique keys, newlines in payloads, delays) with its fields', async () => {
     const driver = makeDriver(prefix);
     const batch = batchOf();
     const q = `runs-${randomUUID()}`;
@@ -34,10 +34,12 @@ describe('push: runs of jobs', () => {
       newJob({ queue: q, id: 'é-4', payload: '"fourth: non-ASCII id"', batchId: batch.id }),
       newJob({ queue: q, id: 'ü-5', payload: '"fifth"', batchId: batch.id }),
       newJob({ queue: q, name: 'Other', priority: 4, batchId: batch.id }),
-      newJob({ queue: q, name: 'Other', priority: 4, batchId: batch.id }),
+      newJob({ queue: q, name: 'Other', priority: 4, payload: '', batchId: batch.id }),
       newJob({ queue: q, unique: { key: `u-${q}`, ttlMs: null, until: 'completed' }, batchId: batch.id }),
       newJob({ queue: q, unique: { key: `u-${q}`, ttlMs: null, until: 'completed' }, batchId: batch.id }),
-      newJob({ queue: q, batchId: batch.id }),
+      newJob({ queue: q, payload: '', batchId: batch.id }),
+      newJob({ queue: q, payload: '"a\nraw newline"', batchId: batch.id }),
+      newJob({ queue: q, payload: '"after it"', batchId: batch.id }),
       newJob({ queue: q, delayMs: 5_000, batchId: batch.id }),
       newJob({ queue: q, delayMs: 5_000, batchId: batch.id }),
       newJob({ queue: q, batchId: batch.id }),

@@ -10,9 +10,11 @@
 -- then T x 9 template fields, what jobs of one dispatch usually share: name, queue, options, priority,
 --             maxAttempts, delayMs, uniqueTtl, uniqueUntil, batchId ('' = none)
 -- then R runs of jobs of one template, in dispatch order: kind, template number (1-based), job count n, then
---             kind 'f': id length L, the n ids concatenated (L bytes each), then n payloads
---             kind 'i': n ids, then n payloads
+--             kind 'f': id length L, the n ids concatenated (L bytes each), then the payloads
+--             kind 'i': n ids, then the payloads
 --             kind 'u': n x 3 fields: id, payload, uniqueKey
+--             payloads of 'f' and 'i': 'j' and one argument, each payload followed by a newline (none holds one:
+--             JSON text escapes it), or 'a' and n payloads
 -- then C chains: id, options, batchId, catch JSON, link count L, L link NewJob JSON strings
 --
 -- Returns { 1, i1, holder1, i2, holder2, ... }: only the items turned away by a uniqueness lock, as their
@@ -58,7 +60,7 @@ end
 -- BULK pairs, and each queue's seq counter is read once and written back once. Same records as enqueue() writes.
 local BULK = 1000
 local nowText = num(now)
-local sub, format, call = string.sub, string.format, redis.call
+local sub, find, format, call = string.sub, string.find, string.format, redis.call
 local pairs_of = {}   -- key -> { command, flat pair list }, gathered across runs
 local function list_for(command, key)
   local t = pairs_of[key]
@@ -116,6 +118,10 @@ for _ = 1, runCount do
       first = a + 3
       a = first + n
     end
+    -- payloads: joined (cut at each newline; at = start of the next) or one argument each from ARGV[a]
+    local joined = ARGV[a] == 'j' and ARGV[a + 1]
+    local cut = 1
+    if joined then a = a + 2 else a = a + 1 end
     local seq = seqs[q] or tonumber(call('GET', K_queue(q, 'seq'))) or 0
     local delayed = t.delayMs > 0
     local at = now + t.delayMs
@@ -158,8 +164,16 @@ for _ = 1, runCount do
         member = format('%016d%s', seq, id)
       end
       local jk = jobPrefix and jobPrefix .. id or K_job(q, id)
+      local payload
+      if joined then
+        local e = find(joined, '\n', cut, true)
+        payload = sub(joined, cut, e - 1)
+        cut = e + 1
+      else
+        payload = ARGV[a + k]
+      end
       if bid then
-        call('HSET', jk, 'id', id, 'name', name, 'queue', q, 'payload', ARGV[a + k], 'options', options,
+        call('HSET', jk, 'id', id, 'name', name, 'queue', q, 'payload', payload, 'options', options,
           'state', state, 'priority', priorityText, 'attempts', '0', 'maxAttempts', maxAttemptsText,
           'createdAt', nowText, 'availableAt', atText, 'seq', seqText, 'batchId', bid)
         membersList[mn + 1] = id
@@ -167,7 +181,7 @@ for _ = 1, runCount do
         mn = mn + 2
         if mn >= full then membersList, mn = flushed(membersKey, membersList) end
       else
-        call('HSET', jk, 'id', id, 'name', name, 'queue', q, 'payload', ARGV[a + k], 'options', options,
+        call('HSET', jk, 'id', id, 'name', name, 'queue', q, 'payload', payload, 'options', options,
           'state', state, 'priority', priorityText, 'attempts', '0', 'maxAttempts', maxAttemptsText,
           'createdAt', nowText, 'availableAt', atText, 'seq', seqText)
       end
@@ -183,7 +197,7 @@ for _ = 1, runCount do
     seqs[q] = seq
     count(bid, n)
     jobIndex = jobIndex + n
-    a = a + n
+    if not joined then a = a + n end
     register(q)
     mark(q)
   end
