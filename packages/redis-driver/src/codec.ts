@@ -114,31 +114,68 @@ const BATCH_FIELDS = [
 ] as const;
 
 /**
- * A batch view from a script (batch_view in follow-ups.lua), one flat array: id, options, allowFailures, total,
- * processed, failed, cancelled (integers), cancelledAt, createdAt, finishedAt, flags (integer: crossed then 1,
- * catch 2, finally 4; stored thenFired 8, catchFired 16, finallyFired 32), then the failed member ids.
+ * A batch view from a script (batch_view in follow-ups.lua). Usually one string,
+ * `flags,total,processed,failed,cancelled,cancelledAt,createdAt,finishedAt,allowFailures\0id\0options`, or,
+ * with failures counted, `[that string, ...failed ids]`; `[flags, id, options, allowFailures, total, processed,
+ * failed, cancelled, cancelledAt, createdAt, finishedAt, ...failed ids]` when the id or the options hold a \0.
+ * flags: crossed then 1, catch 2, finally 4; stored thenFired 8, catchFired 16, finallyFired 32.
  */
 export function parseBatchView(view: unknown): BatchChange | null {
+  if (typeof view === 'string') return compactView(view, []);
   if (!Array.isArray(view)) return null;
   const v = view as Array<string | number | null>;
-  const flags = Number(v[10]) || 0;
+  if (typeof v[0] === 'string') return compactView(v[0], v.slice(1));
   const text = (i: number): string | undefined => (v[i] == null ? undefined : String(v[i]));
+  return batchChange(
+    Number(v[0]) || 0,
+    text(1) ?? '',
+    text(2) ?? '',
+    [text(4), text(5), text(6), text(7), text(8), text(9), text(10), text(3)],
+    v.slice(11),
+  );
+}
+
+/** The string form: nine comma-separated fields, then \0 id \0 options. */
+function compactView(s: string, failedIds: Array<string | number | null>): BatchChange {
+  const idAt = s.indexOf('\0');
+  const optionsAt = s.indexOf('\0', idAt + 1);
+  const head = s.slice(0, idAt).split(',');
+  return batchChange(
+    Number(head[0]) || 0,
+    s.slice(idAt + 1, optionsAt),
+    s.slice(optionsAt + 1),
+    head.slice(1),
+    failedIds,
+  );
+}
+
+/**
+ * fields: total, processed, failed, cancelled, cancelledAt, createdAt, finishedAt, allowFailures (as text,
+ * empty or undefined when missing).
+ */
+function batchChange(
+  flags: number,
+  id: string,
+  options: string,
+  fields: Array<string | undefined>,
+  failedIds: Array<string | number | null>,
+): BatchChange {
   return {
     batch: {
-      id: text(0) ?? '',
-      options: text(1) ?? '',
-      allowFailures: v[2] === '1',
-      total: int(text(3)) ?? 0,
-      processed: int(text(4)) ?? 0,
-      failed: int(text(5)) ?? 0,
-      cancelled: int(text(6)) ?? 0,
-      cancelledAt: int(text(7)),
-      createdAt: int(text(8)) ?? 0,
-      finishedAt: int(text(9)),
+      id,
+      options,
+      allowFailures: fields[7] === '1',
+      total: int(fields[0]) ?? 0,
+      processed: int(fields[1]) ?? 0,
+      failed: int(fields[2]) ?? 0,
+      cancelled: int(fields[3]) ?? 0,
+      cancelledAt: int(fields[4]),
+      createdAt: int(fields[5]) ?? 0,
+      finishedAt: int(fields[6]),
       thenFired: (flags & 8) !== 0,
       catchFired: (flags & 16) !== 0,
       finallyFired: (flags & 32) !== 0,
-      failedJobIds: v.length <= 11 ? [] : v.slice(11).map(String).sort(),
+      failedJobIds: failedIds.length === 0 ? [] : failedIds.map(String).sort(),
     },
     // biome-ignore lint/suspicious/noThenProperty: `then` is the batch threshold named by the driver contract
     crossed: { then: (flags & 1) !== 0, catch: (flags & 2) !== 0, finally: (flags & 4) !== 0 },

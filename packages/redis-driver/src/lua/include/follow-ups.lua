@@ -12,7 +12,7 @@ local function build_follow_ups()
   local TOUCHED = {} -- batch id -> true, for batch_flush
   local DEFER_EVENTS = false -- batch events wait for publish_events (settle)
   local EVENTS = {} -- batch id -> finished, for publish_events
-  local CROSSED = {} -- batch id -> { then, catch, finally } booleans crossed by this script
+  local CROSSED = {} -- batch id -> thresholds crossed by this script: then 1 + catch 2 + finally 4
   local batch_outcome, chain_after
 
   -- A finished chain or batch is kept GROUP_RETENTION_MS (rendered by scripts.ts), then Redis drops it.
@@ -93,7 +93,8 @@ local function build_follow_ups()
   local CANCELLED_AT, FINISHED_AT, THEN_FIRED, CATCH_FIRED, FINALLY_FIRED = 8, 10, 11, 12, 13
   local KEEP = false
   local CALL_IDS = nil -- job ids settled by this call, whose outcome records are read with their batch
-  -- batch id -> { f = fields, n = counters by field position, failed = set or nil,
+  -- batch id -> { f = fields, n = counters by field position, t = their text (see batch_view), rest = the view's
+  --   text after the counters, failed = set or nil,
   --   known = outcome of each CALL_IDS job (false: none), d = counter deltas, w = outcome records to write,
   --   gone = member ids to drop from the members hash, expire = finished by this script } | false
   local STATES = {}
@@ -105,7 +106,7 @@ local function build_follow_ups()
     local f = redis.call('HMGET', K_batch(bid), unpack(BATCH_FIELDS))
     if f[1] then
       b = { f = f, n = { [TOTAL] = tonumber(f[TOTAL]) or 0, [PROCESSED] = tonumber(f[PROCESSED]) or 0,
-        [FAILED] = tonumber(f[FAILED]) or 0, [CANCELLED] = tonumber(f[CANCELLED]) or 0 } }
+        [FAILED] = tonumber(f[FAILED]) or 0, [CANCELLED] = tonumber(f[CANCELLED]) or 0 }, t = {} }
       if KEEP then
         b.d, b.w, b.gone = {}, {}, {}
         if CALL_IDS then
@@ -123,6 +124,7 @@ local function build_follow_ups()
 
   local function count(b, bid, field, by)
     b.n[field] = b.n[field] + by
+    b.t[field] = nil
     if KEEP then
       b.d[field] = (b.d[field] or 0) + by
       DIRTY[bid] = b
@@ -158,7 +160,7 @@ local function build_follow_ups()
     local b = batch_state(bid)
     if not (b and nz(b.f[CANCELLED_AT])) then
       redis.call('HSET', bk, 'cancelledAt', num(now))
-      if b then b.f[CANCELLED_AT] = num(now) end
+      if b then b.f[CANCELLED_AT] = num(now); b.rest = nil end
     end
     TOUCHED[bid] = true
     commit()
@@ -227,31 +229,36 @@ local function build_follow_ups()
 
   -- Crosses each threshold at most once for every batch touched by this script, enqueuing its callbacks.
   local function batch_flush(now)
+    -- (runs after every item of a settle: no table is made and no key name built unless a threshold is crossed)
     for bid in pairs(TOUCHED) do
+      TOUCHED[bid] = nil
       local b = batch_state(bid)
       if b then
-        local bk = K_batch(bid)
         local f, n = b.f, b.n
         local total, processed, failed, cancelled = n[TOTAL], n[PROCESSED], n[FAILED], n[CANCELLED]
-        local crossed = CROSSED[bid] or { false, false, false }
+        local crossed = CROSSED[bid] or 0
         if failed > 0 and f[CATCH_FIRED] ~= '1' then
+          local bk = K_batch(bid)
           redis.call('HSET', bk, 'catchFired', '1')
           f[CATCH_FIRED] = '1'
-          crossed[2] = true
+          if crossed % 4 < 2 then crossed = crossed + 2 end
           enqueue_all(redis.call('HGET', bk, 'catch'), now)
         end
         if processed == total and f[THEN_FIRED] ~= '1' then
+          local bk = K_batch(bid)
           redis.call('HSET', bk, 'thenFired', '1')
           f[THEN_FIRED] = '1'
-          crossed[1] = true
+          if crossed % 2 < 1 then crossed = crossed + 1 end
           enqueue_all(redis.call('HGET', bk, 'then'), now)
         end
         local finished = f[FINALLY_FIRED] == '1'
         if processed + failed + cancelled == total and not finished then
+          local bk = K_batch(bid)
           redis.call('HSET', bk, 'finallyFired', '1', 'finishedAt', num(now))
           f[FINALLY_FIRED] = '1'
           f[FINISHED_AT] = num(now)
-          crossed[3] = true
+          b.rest = nil
+          if crossed < 4 then crossed = crossed + 4 end
           finished = true
           enqueue_all(redis.call('HGET', bk, 'finally'), now)
           expire_all({ bk, K_batch_outcomes(bid), K_batch_members(bid), K_batch_failed(bid) })
@@ -262,7 +269,6 @@ local function build_follow_ups()
         else publish({ type = 'batch', batchId = bid, finished = finished }) end
       end
     end
-    TOUCHED = {}
   end
 
   -- A settle of many items flushes after each item (each reports its own crossings) but publishes one batch
@@ -273,26 +279,51 @@ local function build_follow_ups()
     EVENTS = {}
   end
 
-  -- The batch as returned to the client (parsed by parseBatchView in codec.ts), one flat array:
-  --   id, options, allowFailures, total, processed, failed, cancelled (integers), cancelledAt, createdAt,
-  --   finishedAt, flags (integer: crossed by this script then 1, catch 2, finally 4; stored thenFired 8,
-  --   catchFired 16, finallyFired 32), then the failed member ids.
+  -- The batch as returned to the client, parsed by parseBatchView in codec.ts. Usually one string (a reply
+  -- of one element costs far less than an array of thirteen):
+  --   flags,total,processed,failed,cancelled,cancelledAt,createdAt,finishedAt,allowFailures \0 id \0 options
+  -- or, with failures counted, an array { that string, failed member ids... }. flags: crossed by this script
+  -- then 1, catch 2, finally 4; stored thenFired 8, catchFired 16, finallyFired 32. When the id or the options
+  -- hold a \0 byte: an array { flags, id, options, allowFailures, total, processed, failed, cancelled,
+  -- cancelledAt, createdAt, finishedAt, failed member ids... }.
+  local FLAG_TEXT = {}
+  -- a counter as text, formatted again only after it changed (.. on a number formats it as a float: slow)
+  local function text(b, i)
+    local t = b.t[i]
+    if not t then t = num(b.n[i]); b.t[i] = t end
+    return t
+  end
   local function batch_view(bid)
     local b = batch_state(bid)
     if not b then return false end
     local f, n = b.f, b.n
-    local c = CROSSED[bid]
-    local flags = 0
-    if c then
-      if c[1] then flags = flags + 1 end
-      if c[2] then flags = flags + 2 end
-      if c[3] then flags = flags + 4 end
-    end
+    local flags = CROSSED[bid] or 0
     if f[THEN_FIRED] == '1' then flags = flags + 8 end
     if f[CATCH_FIRED] == '1' then flags = flags + 16 end
     if f[FINALLY_FIRED] == '1' then flags = flags + 32 end
-    local v = { f[1], f[2], f[3], n[TOTAL], n[PROCESSED], n[FAILED], n[CANCELLED], f[CANCELLED_AT], f[9],
-      f[FINISHED_AT], flags }
+    -- what follows the counters, kept until cancelledAt or finishedAt changes; false when a \0 forbids it
+    local rest = b.rest
+    if rest == nil then
+      local options = f[2] or ''
+      if string.find(f[1], '\0', 1, true) or string.find(options, '\0', 1, true) then rest = false
+      else
+        rest = ',' .. (f[CANCELLED_AT] or '') .. ',' .. (f[9] or '') .. ',' .. (f[FINISHED_AT] or '') .. ','
+          .. (f[3] or '') .. '\0' .. f[1] .. '\0' .. options
+      end
+      b.rest = rest
+    end
+    local v
+    if rest then
+      local ft = FLAG_TEXT[flags]
+      if not ft then ft = num(flags); FLAG_TEXT[flags] = ft end
+      v = ft .. ',' .. text(b, TOTAL) .. ',' .. text(b, PROCESSED) .. ',' .. text(b, FAILED) .. ','
+        .. text(b, CANCELLED) .. rest
+      if n[FAILED] == 0 then return v end
+      v = { v }
+    else
+      v = { flags, f[1], f[2], f[3], n[TOTAL], n[PROCESSED], n[FAILED], n[CANCELLED], f[CANCELLED_AT], f[9],
+        f[FINISHED_AT] }
+    end
     -- no failure counted: no failed ids to read; else read once per script (kept in step with SADD/SREM)
     if n[FAILED] ~= 0 then
       if not b.failed then
@@ -311,7 +342,9 @@ local function build_follow_ups()
     touch = function(bid) TOUCHED[bid] = true end,
     crossed = function(bid) return CROSSED[bid] ~= nil end,
     -- forget what was crossed, between items of one call (each item reports its own crossings)
-    reset = function() CROSSED = {} end,
+    reset = function()
+      for bid in pairs(CROSSED) do CROSSED[bid] = nil end
+    end,
     -- keep each batch read for the rest of the script, with the outcome records of `ids` (the jobs of the call);
     -- only where no one else writes a batch (settle), which then must run commit() before it returns or raises
     keep_batches = function(ids)
