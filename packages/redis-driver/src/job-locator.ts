@@ -1,40 +1,42 @@
 import type { Redis } from 'ioredis';
 import type { Keys } from './keys.js';
 
-/** How many job id -> queue entries a driver remembers. */
+/** How many job id -> queue entries a driver remembers, at least (up to twice as many). */
 const CACHE_LIMIT = 100_000;
 
 /**
  * Finds the queue of a job from its id alone (`get`, `cancel`, `settle`, ...): job hashes live under their
  * queue's hash tag, and ids carry no queue. Jobs this process pushed or reserved are remembered; any other id
  * is looked up in every registered queue in one pipelined round trip (a job id never changes queue).
+ *
+ * The memory is two generations: new ids go to the young map; when it is full it becomes the old one and the
+ * previous old one is dropped whole, so forgetting costs nothing per id (a 10,000-job push used to spend
+ * about 20 ms deleting old entries one by one).
  */
 export class JobLocator {
   readonly #keys: Keys;
-  readonly #cache = new Map<string, string>();
+  #young = new Map<string, string>();
+  #old = new Map<string, string>();
 
   constructor(keys: Keys) {
     this.#keys = keys;
   }
 
   remember(id: string, queue: string): void {
-    if (this.#cache.size >= CACHE_LIMIT) {
-      // drop the oldest quarter (Map keeps insertion order)
-      let drop = CACHE_LIMIT / 4;
-      for (const key of this.#cache.keys()) {
-        this.#cache.delete(key);
-        if (--drop === 0) break;
-      }
+    if (this.#young.size >= CACHE_LIMIT) {
+      this.#old = this.#young;
+      this.#young = new Map();
     }
-    this.#cache.set(id, queue);
+    this.#young.set(id, queue);
   }
 
   forget(id: string): void {
-    this.#cache.delete(id);
+    this.#young.delete(id);
+    this.#old.delete(id);
   }
 
   cached(id: string): string | undefined {
-    return this.#cache.get(id);
+    return this.#young.get(id) ?? this.#old.get(id);
   }
 
   /** The queue of each id that exists (ids not found are absent from the map). */
@@ -42,7 +44,7 @@ export class JobLocator {
     const found = new Map<string, string>();
     const unknown: string[] = [];
     for (const id of ids) {
-      const queue = this.#cache.get(id);
+      const queue = this.#young.get(id) ?? this.#old.get(id);
       if (queue === undefined) unknown.push(id);
       else found.set(id, queue);
     }
