@@ -7,18 +7,26 @@ local function follow()
   return FOLLOW
 end
 
+-- now as text, formatted once per script (string.format is one of the dearer calls a finish makes)
+local NOW, NOW_TEXT = nil, nil
+local function now_text(now)
+  if now ~= NOW then NOW, NOW_TEXT = now, num(now) end
+  return NOW_TEXT
+end
+
 -- meta: { uniqueKey, batchId, chainId, chainIndex } when the caller already read them, else nil.
 -- result: the result to store with the finish (completed), or nil to clear it.
 finish_job = function(q, id, jk, from, state, now, meta, result)
   leave_state(q, id, jk, from)
+  local at = now_text(now)
   if result then
-    redis.call('HSET', jk, 'state', state, 'finishedAt', num(now), 'result', result)
+    redis.call('HSET', jk, 'state', state, 'finishedAt', at, 'result', result)
     redis.call('HDEL', jk, 'token', 'workerId', 'leaseExpiresAt')
   else
-    redis.call('HSET', jk, 'state', state, 'finishedAt', num(now))
+    redis.call('HSET', jk, 'state', state, 'finishedAt', at)
     redis.call('HDEL', jk, 'token', 'workerId', 'leaseExpiresAt', 'result')
   end
-  redis.call('ZADD', K_queue(q, state), num(now), id)
+  redis.call('ZADD', K_queue(q, state), at, id)
   local f = meta or redis.call('HMGET', jk, 'uniqueKey', 'batchId', 'chainId', 'chainIndex')
   if f[1] then lock_release(K_unique(f[1]), id) end
   publish({ type = 'job', jobId = id, queue = q, state = state })
