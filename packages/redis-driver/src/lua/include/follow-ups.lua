@@ -106,7 +106,9 @@ local function build_follow_ups()
     local f = redis.call('HMGET', K_batch(bid), unpack(BATCH_FIELDS))
     if f[1] then
       b = { f = f, n = { [TOTAL] = tonumber(f[TOTAL]) or 0, [PROCESSED] = tonumber(f[PROCESSED]) or 0,
-        [FAILED] = tonumber(f[FAILED]) or 0, [CANCELLED] = tonumber(f[CANCELLED]) or 0 }, t = {} }
+        [FAILED] = tonumber(f[FAILED]) or 0, [CANCELLED] = tonumber(f[CANCELLED]) or 0 },
+        t = { [TOTAL] = f[TOTAL] or nil, [PROCESSED] = f[PROCESSED] or nil, [FAILED] = f[FAILED] or nil,
+          [CANCELLED] = f[CANCELLED] or nil } }
       if KEEP then
         b.d, b.w, b.gone = {}, {}, {}
         if CALL_IDS then
@@ -133,13 +135,29 @@ local function build_follow_ups()
     end
   end
 
-  -- Writes what was gathered since the last commit (keep_batches only).
+  -- A counter as text (t: the stored text, or the last one made), formatted again only after it changed:
+  -- string.format, or .. on a number (formatted as a float), is one of the dearest steps here.
+  local function text(b, i)
+    local t = b.t[i]
+    if not t then t = num(b.n[i]); b.t[i] = t end
+    return t
+  end
+
+  -- Writes what was gathered since the last commit (keep_batches only). Counters are written as values: every
+  -- write to the batch in this script went through the kept copy, so it holds the stored counts plus this
+  -- script's changes (and their text is usually made already, for the last view).
   local function commit()
     for bid, b in pairs(DIRTY) do
       local bk = K_batch(bid)
+      local counts = nil
       for field, by in pairs(b.d) do
-        if by ~= 0 then redis.call('HINCRBY', bk, BATCH_FIELDS[field], by) end
+        if by ~= 0 then
+          counts = counts or {}
+          counts[#counts + 1] = BATCH_FIELDS[field]
+          counts[#counts + 1] = text(b, field)
+        end
       end
+      if counts then redis.call('HSET', bk, unpack(counts)) end
       if #b.w > 0 then redis.call('HSET', K_batch_outcomes(bid), unpack(b.w)) end
       if #b.gone > 0 then redis.call('HDEL', K_batch_members(bid), unpack(b.gone)) end
       -- a batch that finished in this script expired its keys before these writes; a key created by them
@@ -286,13 +304,7 @@ local function build_follow_ups()
   -- then 1, catch 2, finally 4; stored thenFired 8, catchFired 16, finallyFired 32. When the id or the options
   -- hold a \0 byte: an array { flags, id, options, allowFailures, total, processed, failed, cancelled,
   -- cancelledAt, createdAt, finishedAt, failed member ids... }.
-  local FLAG_TEXT = {}
-  -- a counter as text, formatted again only after it changed (.. on a number formats it as a float: slow)
-  local function text(b, i)
-    local t = b.t[i]
-    if not t then t = num(b.n[i]); b.t[i] = t end
-    return t
-  end
+  local FLAG_TEXT = { [0] = '0' }
   local function batch_view(bid)
     local b = batch_state(bid)
     if not b then return false end
