@@ -5,6 +5,7 @@
 --   batch_cancel     every waiting member becomes cancelled
 --   batch_flush      cross then/catch/finally once for every batch this script touched, enqueuing callbacks
 --   batch_view       the batch as returned to the client
+--   keep_batches     (settle) each batch read once per script, its writes gathered until commit()
 
 local finish_job -- defined in finish.lua; follow-ups call it and it calls them
 
