@@ -7,6 +7,7 @@ import {
   callbackStates,
   completed,
   crossed,
+  failedWith,
   failNext,
   jobError,
   LEASE_MS,
@@ -142,6 +143,60 @@ export function batchesSuite(factory: DriverFactory): void {
           jobs.map((job) => job.id),
         ),
       ).toEqual(['failed', 'cancelled']);
+    });
+
+    it('settles several members in one call: each item sees the ones before it, thresholds cross on the right item', async () => {
+      const { batch } = await pushBatch(4, { allowFailures: true });
+      const { jobs: held } = await reserve(driver, T0, { max: 4 });
+      expect(held).toHaveLength(4);
+      const [a, b, c, d] = held as [(typeof held)[0], (typeof held)[0], (typeof held)[0], (typeof held)[0]];
+      const results = await driver.settle(
+        [
+          { jobId: a.id, token: a.token, outcome: completed() },
+          { jobId: b.id, token: b.token, outcome: failedWith(jobError(1, T0 + 1)) },
+          { jobId: c.id, token: 'stale-token', outcome: completed() },
+          { jobId: c.id, token: c.token, outcome: completed() },
+          { jobId: d.id, token: d.token, outcome: completed() },
+        ],
+        T0 + 1,
+      );
+      expect(results.map((r) => r.ok)).toEqual([true, true, false, true, true]);
+      const views = [0, 1, 3, 4].map((i) => batchOf(results[i]!));
+      expect(views.map((v) => [v.batch.processed, v.batch.failed])).toEqual([
+        [1, 0],
+        [1, 1],
+        [2, 1],
+        [3, 1],
+      ]);
+      expect(views.map((v) => v.crossed)).toEqual([crossed(), crossed('catch'), crossed(), crossed('finally')]);
+      expect(views[3]!.batch).toMatchObject({ finallyFired: true, catchFired: true, thenFired: false });
+      expect(await driver.getBatch(batch.id)).toEqual(views[3]!.batch);
+      expect(await callbackStates(driver, batch)).toEqual([null, 'pending', 'pending']);
+    });
+
+    it('settles several members in one call without allowFailures: the failure cancels the waiting member at once', async () => {
+      const { batch, jobs } = await pushBatch(4);
+      const { jobs: held } = await reserve(driver, T0, { max: 3 });
+      expect(held).toHaveLength(3);
+      const waiting = jobs.find((job) => !held.some((h) => h.id === job.id))!;
+      const results = await driver.settle(
+        [
+          { jobId: held[0]!.id, token: held[0]!.token, outcome: failedWith(jobError(1, T0 + 1)) },
+          { jobId: held[1]!.id, token: held[1]!.token, outcome: completed() },
+          { jobId: held[2]!.id, token: held[2]!.token, outcome: completed() },
+        ],
+        T0 + 1,
+      );
+      const views = results.map((r) => batchOf(r));
+      expect(views.map((v) => [v.batch.processed, v.batch.failed, v.batch.cancelled])).toEqual([
+        [0, 1, 1],
+        [1, 1, 1],
+        [2, 1, 1],
+      ]);
+      expect(views.map((v) => v.crossed)).toEqual([crossed('catch'), crossed(), crossed('finally')]);
+      expect(await statesOf(driver, [waiting.id])).toEqual(['cancelled']);
+      expect(await driver.getBatch(batch.id)).toEqual(views[2]!.batch);
+      expect(await callbackStates(driver, batch)).toEqual([null, 'pending', 'pending']);
     });
 
     it('an empty batch crosses then and finally at push', async () => {
