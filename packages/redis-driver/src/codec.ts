@@ -22,13 +22,15 @@ export function toHash(flat: unknown): Hash {
   return hash;
 }
 
-const int = (value: string | undefined): number | null => {
-  if (value === undefined || value === '') return null;
+/** A stored number: null when missing, empty or not a finite number. */
+export const int = (value: string | null | undefined): number | null => {
+  if (value === undefined || value === null || value === '') return null;
   const n = Number(value);
   return Number.isFinite(n) ? n : null;
 };
 
-function parseErrors(value: string | undefined): JobErrorRecord[] {
+/** The stored error history; a corrupt one becomes a note, never an exception. */
+export function parseErrors(value: string | null | undefined): JobErrorRecord[] {
   if (!value) return [];
   try {
     const parsed: unknown = JSON.parse(value);

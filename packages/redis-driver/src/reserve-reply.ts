@@ -1,4 +1,5 @@
-import type { JobErrorRecord, ReservedJob, ReserveRequest, ReserveResult } from '@conveyor/core/driver';
+import type { ReservedJob, ReserveRequest, ReserveResult } from '@conveyor/core/driver';
+import { int, parseErrors } from './codec.js';
 
 /**
  * The reply of `reserve.lua`: `[nextAvailableAt | '', startedAt, leaseExpiresAt, job1, job2, ...]`, each job
@@ -29,26 +30,6 @@ const F = {
 
 type Value = string | null | undefined;
 
-/** A stored number (as `codec.ts` reads one): null when missing, empty or not a finite number. */
-function int(value: Value): number | null {
-  if (value === undefined || value === null || value === '') return null;
-  const n = Number(value);
-  return Number.isFinite(n) ? n : null;
-}
-
-/** The stored error history (as `codec.ts` reads it): a corrupt one becomes a note, never an exception. */
-function errorsOf(value: Value): JobErrorRecord[] {
-  if (!value) return [];
-  try {
-    const parsed: unknown = JSON.parse(value);
-    return Array.isArray(parsed) ? (parsed as JobErrorRecord[]) : [];
-  } catch (error) {
-    return [
-      { name: 'CorruptRecord', message: `error history does not parse: ${String(error)}`, attempt: 0, at: 0 },
-    ];
-  }
-}
-
 /**
  * Reads a reserve reply. Never throws on a corrupt job: missing strings become empty, numbers their default,
  * as `parseReserved` does for a whole hash, so core can fail that one job and go on.
@@ -77,7 +58,7 @@ export function parseReserveReply(reply: unknown[], request: ReserveRequest): Re
       finishedAt: int(v[F.finishedAt]),
       progress: v[F.progress] ?? null,
       result: v[F.result] ?? null,
-      errors: errorsOf(v[F.errors]),
+      errors: parseErrors(v[F.errors]),
       batchId: v[F.batchId] ?? null,
       chainId: v[F.chainId] ?? null,
       chainIndex: int(v[F.chainIndex]),
