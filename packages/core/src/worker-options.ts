@@ -37,12 +37,12 @@ export interface WorkerOptions {
    */
   scheduler?: boolean;
   /**
-   * When a finished job's slot takes the next job. `'stored'` (default): once the job's outcome is stored, so
-   * every job a worker started before a crash is either recorded or still running. `'pipelined'`: as soon as its
-   * handler ends, while the outcome is stored in the background (at most `concurrency` outcomes on their way,
-   * and up to twice the concurrency of jobs held under lease). Faster for short jobs at low concurrency (one
-   * round trip per job is no longer the floor); after a crash, up to twice as many jobs run again. Leases,
-   * fencing and atomic follow-ups are the same in both modes. See docs/decisions.md.
+   * When a finished job's slot takes the next job. `'stored'` (default): once the job's outcome is stored, so a
+   * crash leaves at most `concurrency` jobs to run again (running, or with their outcome on its way).
+   * `'pipelined'`: as soon as the handler ends, while the outcome is stored in the background; the worker holds
+   * up to twice the concurrency of jobs (running, reserved ahead, or with their outcome on its way), so a crash
+   * may leave twice as many to run again. Faster for short jobs at low concurrency: one round trip per job is no
+   * longer the floor. Leases, fencing and atomic follow-ups are the same in both modes. See docs/decisions.md.
    */
   settles?: 'stored' | 'pipelined';
 }

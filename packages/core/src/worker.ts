@@ -511,8 +511,8 @@ export class Worker extends EventEmitter<ConveyorEvents> implements RunnerHost {
       this.#runAll(prefetched.splice(0), null);
       return;
     }
-    // A slot frees once its settle is stored; with pipelined settles once its handler ended, while at most
-    // `concurrency` settles are on their way.
+    // A slot frees once its settle is stored; with pipelined settles once its handler ended (what may be on its
+    // way meanwhile is bounded by the reserve ahead: see `#wanted`).
     const free = Math.min(
       prefetched.length,
       this.concurrency - (this.#options.pipelined ? this.#runner!.active.size : this.#slotsBusy),
