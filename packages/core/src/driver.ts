@@ -343,6 +343,13 @@ export interface QueueSettings {
 
 export const DEFAULT_QUEUE_SETTINGS: QueueSettings = { paused: false, concurrency: null, rateLimit: null };
 
+/**
+ * A change to one queue's settings (`Driver.setQueueSettings`): a field given replaces the stored value
+ * (`null` removes the concurrency cap or the rate limit), a field left out (or `undefined`) keeps it. A whole
+ * `QueueSettings` is a patch that replaces every field.
+ */
+export type QueueSettingsPatch = Partial<QueueSettings>;
+
 /** A worker's heartbeat record (worker registry). `info` is core's encoded data (host, pid, counts...). */
 export interface WorkerRecord {
   id: string;
@@ -496,8 +503,13 @@ export interface Driver {
     types?: ReadonlyArray<DriverEvent['type']>,
   ): Promise<Unsubscribe>;
 
-  /** Stores a queue's settings whole (atomic). */
-  setQueueSettings(queue: string, settings: QueueSettings): Promise<void>;
+  /**
+   * Applies `patch` to a queue's stored settings (or to `DEFAULT_QUEUE_SETTINGS` when none were stored) in one
+   * atomic step, and returns the settings now stored. Two processes patching different fields of one queue at
+   * once both keep their change (a pause and a concurrency cap never undo each other). Wakes a worker waiting
+   * on the queue, as a resume or a raised limit may let ready jobs go.
+   */
+  setQueueSettings(queue: string, patch: QueueSettingsPatch): Promise<QueueSettings>;
   /** A queue's settings; `DEFAULT_QUEUE_SETTINGS` when none were stored. */
   getQueueSettings(queue: string): Promise<QueueSettings>;
 

@@ -1,4 +1,4 @@
-import type { Driver, QueueSettings } from './driver.js';
+import type { Driver, QueueSettings, QueueSettingsPatch } from './driver.js';
 import { type Duration, toMs } from './duration.js';
 import { ConfigurationError, quote } from './errors.js';
 import { validateQueueName } from './job-options.js';
@@ -20,10 +20,10 @@ export interface QueueLimitOptions {
 const USAGE = "{ limit: 100, per: '1m', concurrency: 5 }";
 
 /**
- * Turns `Queue.limit()` options into a change of the stored settings, validated before anything is read or
+ * Turns `Queue.limit()` options into a patch of the stored settings, validated before anything is read or
  * written: a bad value is a `ConfigurationError` quoting it. Options left out keep their stored value.
  */
-export function limitChange(options: unknown): (current: QueueSettings) => QueueSettings {
+export function limitChange(options: unknown): QueueSettingsPatch {
   if (options === undefined) throw new ConfigurationError(`Queue.limit() needs its limits: pass ${USAGE}.`);
   const given = optionObject<QueueLimitOptions>(
     options,
@@ -54,31 +54,27 @@ export function limitChange(options: unknown): (current: QueueSettings) => Queue
     given.concurrency === undefined || given.concurrency === null
       ? given.concurrency
       : wholeNumber(given.concurrency, 'queue concurrency');
-  return (current) => ({
-    paused: current.paused,
-    concurrency: concurrency === undefined ? current.concurrency : concurrency,
-    rateLimit: rateLimit === undefined ? current.rateLimit : rateLimit,
-  });
+  const patch: QueueSettingsPatch = {};
+  if (concurrency !== undefined) patch.concurrency = concurrency;
+  if (rateLimit !== undefined) patch.rateLimit = rateLimit;
+  return patch;
 }
 
 /**
- * Reads a queue's settings, changes them and stores them whole. A bad queue name throws at once (before any
- * storage call). The read and the write are two driver calls: two processes changing one queue's settings at
- * the same moment may lose one change (settings are an operator's tool, not a hot path).
+ * Applies `patch` to a queue's settings in one atomic driver call and returns the settings now stored. A bad
+ * queue name throws at once (before any storage call). Two processes changing different fields of one queue
+ * at the same moment both keep their change: the driver patches the stored fields, it does not write back a
+ * copy read earlier.
  */
 export function changeQueueSettings(
   driver: Driver,
   queue: string,
-  change: (current: QueueSettings) => QueueSettings,
+  patch: QueueSettingsPatch,
 ): Promise<QueueSettings> {
   validateQueueName(queue);
-  return (async () => {
-    const next = change(await driver.getQueueSettings(queue));
-    await driver.setQueueSettings(queue, next);
-    return next;
-  })();
+  return driver.setQueueSettings(queue, patch);
 }
 
-export function pausedChange(paused: boolean): (current: QueueSettings) => QueueSettings {
-  return (current) => ({ ...current, paused });
+export function pausedChange(paused: boolean): QueueSettingsPatch {
+  return { paused };
 }

@@ -15,6 +15,7 @@ import type {
   PushInput,
   PushResult,
   QueueSettings,
+  QueueSettingsPatch,
   RateLimitResult,
   ReservedJob,
   ReserveRequest,
@@ -233,10 +234,11 @@ export class MemoryDriver implements Driver {
     return this.step(null, () => this.schedules.claim(name, at, nextRunAt));
   }
 
-  setQueueSettings(queue: string, settings: QueueSettings): Promise<void> {
+  setQueueSettings(queue: string, patch: QueueSettingsPatch): Promise<QueueSettings> {
     return this.step(null, (ctx) => {
-      ctx.queueSettings.set(queue, settings);
+      const settings = ctx.queueSettings.update(queue, patch);
       ctx.workArrived(queue); // a resume or a raised limit may let ready jobs go
+      return settings;
     });
   }
 

@@ -1,4 +1,4 @@
-import { DEFAULT_QUEUE_SETTINGS, type QueueSettings } from '@conveyor/core/driver';
+import { DEFAULT_QUEUE_SETTINGS, type QueueSettings, type QueueSettingsPatch } from '@conveyor/core/driver';
 import type { QueueIndex } from './job-store.js';
 
 /** Jobs of one queue started in one fixed window of its rate limit. */
@@ -27,7 +27,7 @@ const UNLIMITED: QueueRoom = {
 const PAUSED: QueueRoom = { paused: true, room: 0, rateHeld: false, windowEnd: null };
 
 /**
- * Queue settings shared by every worker of this driver (`Driver.setQueueSettings`), and the per-window start
+ * Queue settings shared by every worker of this driver (`Driver.setQueueSettings` patches them), and the per-window start
  * counters of rate-limited queues. `reserve` asks `room()` before taking from a queue and reports what it took
  * with `started()`; `waitForWork` asks `heldBack()` so a worker never spins on ready jobs it may not take.
  * Time is only the `now` callers pass in.
@@ -40,8 +40,22 @@ export class QueueSettingsTable {
     return copy(this.settings.get(queue) ?? DEFAULT_QUEUE_SETTINGS);
   }
 
+  /**
+   * Applies `patch` to a queue's settings in one synchronous step (a field left out or `undefined` keeps its
+   * value) and returns the settings now stored.
+   */
+  update(queue: string, patch: QueueSettingsPatch): QueueSettings {
+    const current = this.settings.get(queue) ?? DEFAULT_QUEUE_SETTINGS;
+    this.set(queue, {
+      paused: patch.paused ?? current.paused,
+      concurrency: patch.concurrency === undefined ? current.concurrency : patch.concurrency,
+      rateLimit: patch.rateLimit === undefined ? current.rateLimit : patch.rateLimit,
+    });
+    return this.get(queue);
+  }
+
   /** Stores a queue's settings whole; default settings are not kept (a queue without settings costs nothing). */
-  set(queue: string, settings: QueueSettings): void {
+  private set(queue: string, settings: QueueSettings): void {
     if (!settings.paused && settings.concurrency === null && settings.rateLimit === null) {
       this.settings.delete(queue);
       this.windows.delete(queue);

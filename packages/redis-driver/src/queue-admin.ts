@@ -3,43 +3,58 @@ import {
   type MetricsBucket,
   type MetricsIncrement,
   type QueueSettings,
+  type QueueSettingsPatch,
   type WorkerRecord,
 } from '@conveyor/core/driver';
 import type { DriverContext } from './context.js';
+import type { ScriptArg } from './scripts.js';
 
 /** Queue settings (read by reserve.lua), the worker registry and per-minute metrics buckets. */
 
+/** Applies a patch to a queue's settings in one script (see set-queue-settings.lua) and returns what is stored. */
 export async function setQueueSettings(
   ctx: DriverContext,
   queue: string,
-  settings: QueueSettings,
-): Promise<void> {
-  await ctx.scripts.run(ctx.redis, {
+  patch: QueueSettingsPatch,
+): Promise<QueueSettings> {
+  const cleared = (value: number | null | undefined): ScriptArg =>
+    value === undefined ? '' : value === null ? 'null' : value;
+  const rate = patch.rateLimit;
+  const stored = (await ctx.scripts.run(ctx.redis, {
     name: 'set-queue-settings',
     keys: [ctx.keys.queue(queue, 'settings')],
     args: [
       queue,
-      settings.paused ? '1' : '0',
-      settings.concurrency ?? '',
-      settings.rateLimit?.limit ?? '',
-      settings.rateLimit?.windowMs ?? '',
+      patch.paused === undefined ? '' : patch.paused ? '1' : '0',
+      cleared(patch.concurrency),
+      cleared(rate === undefined || rate === null ? rate : rate.limit),
+      rate ? rate.windowMs : '',
     ],
-  });
+  })) as StoredSettings;
+  return parseSettings(stored);
 }
 
 export async function getQueueSettings(ctx: DriverContext, queue: string): Promise<QueueSettings> {
-  const [paused, concurrency, limit, windowMs] = await ctx.redis.hmget(
-    ctx.keys.queue(queue, 'settings'),
-    'paused',
-    'concurrency',
-    'rateLimit',
-    'rateWindow',
+  return parseSettings(
+    await ctx.redis.hmget(
+      ctx.keys.queue(queue, 'settings'),
+      'paused',
+      'concurrency',
+      'rateLimit',
+      'rateWindow',
+    ),
   );
-  if (paused === null) return { ...DEFAULT_QUEUE_SETTINGS };
+}
+
+/** The settings hash's paused, concurrency, rateLimit and rateWindow fields (null, or false from Lua, when missing). */
+type StoredSettings = Array<string | null | false>;
+
+function parseSettings([paused, concurrency, limit, windowMs]: StoredSettings): QueueSettings {
+  if (typeof paused !== 'string') return { ...DEFAULT_QUEUE_SETTINGS };
   return {
     paused: paused === '1',
-    concurrency: concurrency === null ? null : Number(concurrency),
-    rateLimit: limit === null ? null : { limit: Number(limit), windowMs: Number(windowMs) },
+    concurrency: typeof concurrency === 'string' ? Number(concurrency) : null,
+    rateLimit: typeof limit === 'string' ? { limit: Number(limit), windowMs: Number(windowMs) } : null,
   };
 }
 

@@ -16,6 +16,7 @@ import type {
   PushInput,
   PushResult,
   QueueSettings,
+  QueueSettingsPatch,
   RateLimitResult,
   ReservedJob,
   ReserveRequest,
@@ -482,8 +483,8 @@ export class RedisDriver implements Driver {
     return this.#guard('subscribe', () => this.#subscriber.subscribe(listener, types));
   }
 
-  setQueueSettings(queue: string, settings: QueueSettings): Promise<void> {
-    return this.#guard('setQueueSettings', () => admin.setQueueSettings(this.#ctx, queue, settings));
+  setQueueSettings(queue: string, patch: QueueSettingsPatch): Promise<QueueSettings> {
+    return this.#guard('setQueueSettings', () => admin.setQueueSettings(this.#ctx, queue, patch));
   }
 
   getQueueSettings(queue: string): Promise<QueueSettings> {

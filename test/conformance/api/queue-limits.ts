@@ -113,6 +113,20 @@ export function queueLimitsApiSuite(factory: DriverFactory): void {
       expect(await conveyor.queueSettings('other')).toEqual(DEFAULT_QUEUE_SETTINGS);
     });
 
+    it('a pause and a limit from two processes at once both take effect', async () => {
+      const first = h.conveyor([Send]);
+      const second = h.conveyor([Send]);
+      await Promise.all([first.pause('emails'), second.limit('emails', { concurrency: 5 })]);
+      expect(await first.queueSettings('emails')).toEqual({ paused: true, concurrency: 5, rateLimit: null });
+
+      await Promise.all([first.resume('emails'), second.limit('emails', { limit: 3, per: '1s' })]);
+      expect(await second.queueSettings('emails')).toEqual({
+        paused: false,
+        concurrency: 5,
+        rateLimit: { limit: 3, windowMs: 1_000 },
+      });
+    });
+
     describe('bad input', () => {
       it.each([
         [{ limit: 0, per: '1m' }, 'limit 0'],

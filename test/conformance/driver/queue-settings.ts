@@ -29,7 +29,7 @@ export function queueSettingsSuite(factory: DriverFactory): void {
       expect(await driver.getQueueSettings('emails')).toEqual(DEFAULT_QUEUE_SETTINGS);
     });
 
-    it('stores settings whole, per queue', async () => {
+    it('a whole settings object replaces every field, per queue', async () => {
       const limited = settings({ paused: true, concurrency: 3, rateLimit: { limit: 10, windowMs: MINUTE } });
       await driver.setQueueSettings('emails', limited);
       await driver.setQueueSettings('reports', settings({ concurrency: 1 }));
@@ -38,6 +38,44 @@ export function queueSettingsSuite(factory: DriverFactory): void {
       expect(await driver.getQueueSettings('reports')).toEqual(settings({ concurrency: 1 }));
       await driver.setQueueSettings('emails', DEFAULT_QUEUE_SETTINGS);
       expect(await driver.getQueueSettings('emails')).toEqual(DEFAULT_QUEUE_SETTINGS);
+    });
+
+    it('a patch changes only the fields it gives, null removes a limit, and the result is returned', async () => {
+      const rateLimit = { limit: 10, windowMs: MINUTE };
+      await driver.setQueueSettings('emails', settings({ paused: true, concurrency: 3, rateLimit }));
+
+      expect(await driver.setQueueSettings('emails', { concurrency: 5 })).toEqual(
+        settings({ paused: true, concurrency: 5, rateLimit }),
+      );
+      expect(await driver.setQueueSettings('emails', { paused: false, rateLimit: undefined })).toEqual(
+        settings({ concurrency: 5, rateLimit }),
+      );
+      expect(await driver.setQueueSettings('emails', { rateLimit: null })).toEqual(
+        settings({ concurrency: 5 }),
+      );
+      expect(await driver.setQueueSettings('emails', {})).toEqual(settings({ concurrency: 5 }));
+      expect(await driver.setQueueSettings('emails', { concurrency: null })).toEqual(DEFAULT_QUEUE_SETTINGS);
+      expect(await driver.getQueueSettings('emails')).toEqual(DEFAULT_QUEUE_SETTINGS);
+      expect(await driver.setQueueSettings('reports', { rateLimit })).toEqual(settings({ rateLimit }));
+      expect(await driver.getQueueSettings('reports')).toEqual(settings({ rateLimit }));
+    });
+
+    it('patches of different fields issued at once all survive (one atomic step each, no lost update)', async () => {
+      const rateLimit = { limit: 10, windowMs: MINUTE };
+      await Promise.all([
+        driver.setQueueSettings('emails', { paused: true }),
+        driver.setQueueSettings('emails', { concurrency: 5 }),
+        driver.setQueueSettings('emails', { rateLimit }),
+      ]);
+      expect(await driver.getQueueSettings('emails')).toEqual(
+        settings({ paused: true, concurrency: 5, rateLimit }),
+      );
+
+      await Promise.all([
+        driver.setQueueSettings('emails', { paused: false }),
+        driver.setQueueSettings('emails', { concurrency: null }),
+      ]);
+      expect(await driver.getQueueSettings('emails')).toEqual(settings({ rateLimit }));
     });
 
     it('paused: hands out nothing from the queue, and resumes when unpaused', async () => {

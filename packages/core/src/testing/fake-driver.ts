@@ -17,6 +17,7 @@ import {
   type PushInput,
   type PushResult,
   type QueueSettings,
+  type QueueSettingsPatch,
   type RateLimitResult,
   type ReservedJob,
   type ReserveRequest,
@@ -272,8 +273,8 @@ export class FakeDriver implements Driver {
     return this.inner ? this.inner.subscribe(listener) : Promise.resolve(async () => {});
   }
 
-  async setQueueSettings(queue: string, settings: QueueSettings): Promise<void> {
-    return this.#require('queue settings').setQueueSettings(queue, settings);
+  async setQueueSettings(queue: string, patch: QueueSettingsPatch): Promise<QueueSettings> {
+    return this.#require('queue settings').setQueueSettings(queue, patch);
   }
 
   getQueueSettings(queue: string): Promise<QueueSettings> {
