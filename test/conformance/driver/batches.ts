@@ -168,7 +168,12 @@ export function batchesSuite(factory: DriverFactory): void {
         [2, 1],
         [3, 1],
       ]);
-      expect(views.map((v) => v.crossed)).toEqual([crossed(), crossed('catch'), crossed(), crossed('finally')]);
+      expect(views.map((v) => v.crossed)).toEqual([
+        crossed(),
+        crossed('catch'),
+        crossed(),
+        crossed('finally'),
+      ]);
       expect(views[3]!.batch).toMatchObject({ finallyFired: true, catchFired: true, thenFired: false });
       expect(await driver.getBatch(batch.id)).toEqual(views[3]!.batch);
       expect(await callbackStates(driver, batch)).toEqual([null, 'pending', 'pending']);
