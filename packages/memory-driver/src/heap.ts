@@ -33,6 +33,11 @@ export class IndexedHeap<T extends HeapItem> {
     return top;
   }
 
+  /** The items in heap (not sorted) order. The heap must not change during the iteration. */
+  [Symbol.iterator](): IterableIterator<T> {
+    return this.items.values();
+  }
+
   /** Removes `item` if this heap holds it; returns whether it did. */
   remove(item: T): boolean {
     const index = item.heapIndex;
@@ -41,17 +46,38 @@ export class IndexedHeap<T extends HeapItem> {
     return true;
   }
 
+  /**
+   * Bottom-up removal (Floyd): the hole left at `index` sinks to a leaf along the earlier child (one
+   * comparison per level instead of two), then the last item fills it and rises to its place.
+   */
   private removeAt(index: number): void {
     const items = this.items;
     const removed = items[index]!;
     const last = items.pop()!;
     removed.heapIndex = -1;
-    if (index < items.length) {
-      items[index] = last;
-      last.heapIndex = index;
-      this.down(index);
-      this.up(last.heapIndex);
+    const length = items.length;
+    if (index >= length) return;
+    const before = this.before;
+    let hole = index;
+    for (;;) {
+      const left = 2 * hole + 1;
+      if (left >= length) break;
+      const right = left + 1;
+      let child = left;
+      let childItem = items[left]!;
+      if (right < length) {
+        const rightItem = items[right]!;
+        if (before(rightItem, childItem)) {
+          child = right;
+          childItem = rightItem;
+        }
+      }
+      items[hole] = childItem;
+      childItem.heapIndex = hole;
+      hole = child;
     }
+    items[hole] = last;
+    this.up(hole);
   }
 
   private up(start: number): void {
@@ -65,27 +91,6 @@ export class IndexedHeap<T extends HeapItem> {
       items[index] = parent;
       parent.heapIndex = index;
       index = parentIndex;
-    }
-    items[index] = item;
-    item.heapIndex = index;
-  }
-
-  private down(start: number): void {
-    const items = this.items;
-    const length = items.length;
-    const item = items[start]!;
-    let index = start;
-    for (;;) {
-      const left = 2 * index + 1;
-      if (left >= length) break;
-      const right = left + 1;
-      let child = left;
-      if (right < length && this.before(items[right]!, items[left]!)) child = right;
-      const childItem = items[child]!;
-      if (!this.before(childItem, item)) break;
-      items[index] = childItem;
-      childItem.heapIndex = index;
-      index = child;
     }
     items[index] = item;
     item.heapIndex = index;

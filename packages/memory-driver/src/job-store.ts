@@ -19,21 +19,95 @@ export function isWaiting(state: JobState): boolean {
   return state === 'pending' || state === 'delayed' || state === 'retrying';
 }
 
+/** The jobs of one queue in one state, in no particular order: a Set, or the ready heap for pending jobs. */
+export interface StateView extends Iterable<StoredJob> {
+  readonly size: number;
+}
+
 /** Everything one queue holds, indexed so reserve, settle and counts never scan the whole queue. */
 export class QueueIndex {
-  /** Pending jobs in ready order. */
+  /** Pending jobs in ready order: also the pending state's view (every pending job is in it). */
   readonly ready = new IndexedHeap<StoredJob>(readyBefore);
   /** Delayed and retrying jobs by due time. */
   readonly waiting = new IndexedHeap<StoredJob>(dueBefore);
-  readonly byState: Record<JobState, Set<StoredJob>> = {
-    pending: new Set(),
-    delayed: new Set(),
-    processing: new Set(),
-    retrying: new Set(),
-    completed: new Set(),
-    failed: new Set(),
-    cancelled: new Set(),
+  private readonly delayed = new Set<StoredJob>();
+  readonly processing = new Set<StoredJob>();
+  private readonly retrying = new Set<StoredJob>();
+  private readonly completed = new Set<StoredJob>();
+  private readonly failed = new Set<StoredJob>();
+  private readonly cancelled = new Set<StoredJob>();
+  readonly byState: Readonly<Record<JobState, StateView>> = {
+    pending: this.ready,
+    delayed: this.delayed,
+    processing: this.processing,
+    retrying: this.retrying,
+    completed: this.completed,
+    failed: this.failed,
+    cancelled: this.cancelled,
   };
+
+  /** Adds `job` to the indexes of its current state. */
+  enter(job: StoredJob): void {
+    switch (job.state) {
+      case 'pending':
+        this.ready.push(job);
+        break;
+      case 'delayed':
+        this.delayed.add(job);
+        this.waiting.push(job);
+        break;
+      case 'retrying':
+        this.retrying.add(job);
+        this.waiting.push(job);
+        break;
+      default:
+        this.finishedSet(job.state).add(job);
+    }
+  }
+
+  /** Removes `job` from the indexes of its current state (a popped pending job is in none already). */
+  leave(job: StoredJob): void {
+    switch (job.state) {
+      case 'pending':
+        this.ready.remove(job);
+        break;
+      case 'delayed':
+        this.delayed.delete(job);
+        this.waiting.remove(job);
+        break;
+      case 'retrying':
+        this.retrying.delete(job);
+        this.waiting.remove(job);
+        break;
+      default:
+        this.finishedSet(job.state).delete(job);
+    }
+  }
+
+  /** The set of a state that no heap orders (processing and the finished states). */
+  private finishedSet(state: JobState): Set<StoredJob> {
+    switch (state) {
+      case 'processing':
+        return this.processing;
+      case 'completed':
+        return this.completed;
+      case 'failed':
+        return this.failed;
+      case 'cancelled':
+        return this.cancelled;
+      default:
+        throw new TypeError(`MemoryDriver: ${state} jobs are indexed by a heap`);
+    }
+  }
+
+  /** Takes the first pending job in ready order and makes it processing; undefined when none is pending. */
+  take(): StoredJob | undefined {
+    const job = this.ready.pop();
+    if (job === undefined) return undefined;
+    job.state = 'processing';
+    this.processing.add(job);
+    return job;
+  }
 
   /** Moves every delayed or retrying job due at `now` to pending. O(k log n) for k due jobs. */
   promoteDue(now: number): void {
@@ -43,17 +117,17 @@ export class QueueIndex {
       job = this.waiting.peek()
     ) {
       this.waiting.pop();
-      this.byState[job.state].delete(job);
+      (job.state === 'retrying' ? this.retrying : this.delayed).delete(job);
       job.state = 'pending';
-      this.byState.pending.add(job);
       this.ready.push(job);
     }
   }
 }
 
 /**
- * All jobs by id, plus per-queue indexes kept in step with each job's state: a state set per state, and a
- * heap for pending jobs and one for delayed/retrying jobs. Every state change goes through `move`.
+ * All jobs by id, plus per-queue indexes kept in step with each job's state: the ready heap for pending
+ * jobs, a heap for delayed/retrying jobs, and a set per other state. Every state change goes through `move`
+ * (or `QueueIndex.take`/`promoteDue`).
  */
 export class JobStore {
   readonly jobs = new Map<string, StoredJob>();
@@ -72,36 +146,28 @@ export class JobStore {
 
   insert(job: StoredJob): void {
     this.jobs.set(job.id, job);
-    this.attach(job);
+    this.indexOf(job.queue).enter(job);
   }
 
   /** Changes a job's state, moving it between index sets and heaps. Set `availableAt` before calling. */
   move(job: StoredJob, state: JobState): void {
-    this.detach(job);
+    const index = this.indexOf(job.queue);
+    index.leave(job);
     job.state = state;
-    this.attach(job);
+    index.enter(job);
   }
 
   delete(job: StoredJob): void {
-    this.detach(job);
+    this.queues.get(job.queue)?.leave(job);
     this.jobs.delete(job.id);
   }
 
-  private attach(job: StoredJob): void {
-    let index = this.queues.get(job.queue);
+  private indexOf(queue: string): QueueIndex {
+    let index = this.queues.get(queue);
     if (index === undefined) {
       index = new QueueIndex();
-      this.queues.set(job.queue, index);
+      this.queues.set(queue, index);
     }
-    index.byState[job.state].add(job);
-    if (job.state === 'pending') index.ready.push(job);
-    else if (job.state === 'delayed' || job.state === 'retrying') index.waiting.push(job);
-  }
-
-  private detach(job: StoredJob): void {
-    const index = this.queues.get(job.queue);
-    if (index === undefined) return;
-    index.byState[job.state].delete(job);
-    if (job.heapIndex >= 0 && !index.ready.remove(job)) index.waiting.remove(job);
+    return index;
   }
 }

@@ -20,9 +20,8 @@ export function reserve(ctx: Context, request: ReserveRequest): ReserveResult {
     const until = Math.min(max, jobs.length + limits.room);
     const before = jobs.length;
     while (jobs.length < until) {
-      const job = index.ready.pop();
+      const job = index.take();
       if (job === undefined) break;
-      ctx.store.move(job, 'processing');
       job.attempts += 1;
       job.startedAt = now;
       job.workerId = request.workerId;
@@ -75,7 +74,7 @@ export function recoverStalled(
     const index = ctx.store.queues.get(queue);
     if (index === undefined) continue;
     const expired: StoredJob[] = [];
-    for (const job of index.byState.processing) {
+    for (const job of index.processing) {
       if (job.leaseExpiresAt !== null && job.leaseExpiresAt < now) expired.push(job);
     }
     expired.sort((a, b) => a.leaseExpiresAt! - b.leaseExpiresAt! || a.seq - b.seq);

@@ -40,7 +40,7 @@ import { addToBatch, assertNewIds, push } from './push.js';
 import { counts, list, queueNames } from './queries.js';
 import { RateLimiter } from './rate-limiter.js';
 import { ScheduleStore } from './schedules.js';
-import { settleOne } from './settle.js';
+import { settleJob } from './settle.js';
 import { toRecord } from './stored-job.js';
 import { WorkerTable } from './worker-table.js';
 
@@ -106,8 +106,9 @@ export class MemoryDriver implements Driver {
   settle(requests: SettleRequest[], now: number): Promise<SettleResult[]> {
     return this.step(now, (ctx) =>
       requests.map((request) => {
-        const queue = ctx.store.get(request.jobId)?.queue;
-        const result = settleOne(ctx, request, now);
+        const job = ctx.store.get(request.jobId);
+        const queue = job?.queue;
+        const result = settleJob(ctx, job, request, now);
         // a queue with a shared concurrency cap just freed a slot: wake a worker waiting for it
         if (result.ok && queue !== undefined && ctx.queueSettings.capped(queue)) ctx.workArrived(queue);
         return result;

@@ -78,7 +78,7 @@ export class QueueSettingsTable {
     let rateHeld = false;
     let windowEnd: number | null = null;
     if (settings.concurrency !== null) {
-      room = Math.max(0, settings.concurrency - index.byState.processing.size);
+      room = Math.max(0, settings.concurrency - index.processing.size);
     }
     const rate = settings.rateLimit;
     if (rate !== null && rate.windowMs > 0) {

@@ -23,6 +23,7 @@ function finish(ctx: Context, job: StoredJob, state: JobState, now: number): Set
   ctx.store.move(job, state);
   ctx.jobChanged(job);
   finishJob(ctx, job, now);
+  if (ctx.touched.size === 0) return { ok: true, state, batch: null }; // no batch counts changed
   const changes = finalizeBatches(ctx, now);
   const batch = job.batchId === null ? undefined : changes.get(job.batchId);
   return { ok: true, state, batch: batch ?? null };
@@ -34,7 +35,16 @@ function finish(ctx: Context, job: StoredJob, state: JobState, now: number): Set
  * of the request (a job released while a cancel was pending carries it into its next reservation).
  */
 export function settleOne(ctx: Context, request: SettleRequest, now: number): SettleResult {
-  const job = ctx.store.get(request.jobId);
+  return settleJob(ctx, ctx.store.get(request.jobId), request, now);
+}
+
+/** `settleOne` for the job stored under `request.jobId` (undefined when there is none), already looked up. */
+export function settleJob(
+  ctx: Context,
+  job: StoredJob | undefined,
+  request: SettleRequest,
+  now: number,
+): SettleResult {
   if (job === undefined || job.state !== 'processing' || job.token !== request.token) return { ok: false };
   job.token = null;
   job.workerId = null;
