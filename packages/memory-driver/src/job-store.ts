@@ -3,39 +3,68 @@ import { IndexedHeap } from './heap.js';
 import type { StoredJob } from './stored-job.js';
 
 /** Ready order: priority desc, then availableAt asc, then insertion order. */
-function readyBefore(a: StoredJob, b: StoredJob): boolean {
-  if (a.priority !== b.priority) return a.priority > b.priority;
-  if (a.availableAt !== b.availableAt) return a.availableAt < b.availableAt;
-  return a.seq < b.seq;
+const negativePriority = (job: StoredJob): number => -job.priority;
+/** Due order of delayed and retrying jobs: availableAt asc, then insertion order. */
+const availableAt = (job: StoredJob): number => job.availableAt;
+const seq = (job: StoredJob): number => job.seq;
+const zero = (): number => 0;
+
+/**
+ * The jobs of one queue in one state, unordered: an array where each job knows its slot, so adding and
+ * removing are O(1) with no hashing (a removal moves the last job into the hole).
+ */
+export class SlotList implements StateView {
+  private readonly items: StoredJob[] = [];
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  add(job: StoredJob): void {
+    job.slot = this.items.length;
+    this.items.push(job);
+  }
+
+  delete(job: StoredJob): void {
+    const items = this.items;
+    const slot = job.slot;
+    if (slot < 0 || items[slot] !== job) return;
+    const last = items.pop()!;
+    if (last !== job) {
+      items[slot] = last;
+      last.slot = slot;
+    }
+    job.slot = -1;
+  }
+
+  /** The jobs in no particular order. The list must not change during the iteration. */
+  [Symbol.iterator](): IterableIterator<StoredJob> {
+    return this.items.values();
+  }
 }
 
-/** Due order of delayed and retrying jobs: availableAt asc, then insertion order. */
-function dueBefore(a: StoredJob, b: StoredJob): boolean {
-  if (a.availableAt !== b.availableAt) return a.availableAt < b.availableAt;
-  return a.seq < b.seq;
+/** The jobs of one queue in one state, in no particular order: a set, a slot list, or the ready heap. */
+export interface StateView extends Iterable<StoredJob> {
+  readonly size: number;
 }
 
 export function isWaiting(state: JobState): boolean {
   return state === 'pending' || state === 'delayed' || state === 'retrying';
 }
 
-/** The jobs of one queue in one state, in no particular order: a Set, or the ready heap for pending jobs. */
-export interface StateView extends Iterable<StoredJob> {
-  readonly size: number;
-}
-
 /** Everything one queue holds, indexed so reserve, settle and counts never scan the whole queue. */
 export class QueueIndex {
   /** Pending jobs in ready order: also the pending state's view (every pending job is in it). */
-  readonly ready = new IndexedHeap<StoredJob>(readyBefore);
+  readonly ready = new IndexedHeap<StoredJob>(negativePriority, availableAt, seq);
   /** Delayed and retrying jobs by due time. */
-  readonly waiting = new IndexedHeap<StoredJob>(dueBefore);
+  readonly waiting = new IndexedHeap<StoredJob>(availableAt, seq, zero);
   private readonly delayed = new Set<StoredJob>();
-  readonly processing = new Set<StoredJob>();
+  readonly processing = new SlotList();
   private readonly retrying = new Set<StoredJob>();
-  private readonly completed = new Set<StoredJob>();
+  private readonly completed = new SlotList();
+  /** A Set: `retryFailed` moves failed jobs in the order they failed. */
   private readonly failed = new Set<StoredJob>();
-  private readonly cancelled = new Set<StoredJob>();
+  private readonly cancelled = new SlotList();
   readonly byState: Readonly<Record<JobState, StateView>> = {
     pending: this.ready,
     delayed: this.delayed,
@@ -85,7 +114,7 @@ export class QueueIndex {
   }
 
   /** The set of a state that no heap orders (processing and the finished states). */
-  private finishedSet(state: JobState): Set<StoredJob> {
+  private finishedSet(state: JobState): SlotList | Set<StoredJob> {
     switch (state) {
       case 'processing':
         return this.processing;

@@ -5,6 +5,8 @@ import type { HeapItem } from './heap.js';
 export interface StoredJob extends JobRecord, HeapItem {
   /** Insertion sequence: the last tie-breaker of ready order and of `list` order. */
   seq: number;
+  /** Index in the slot list of its state (processing, completed, cancelled), or -1 when in none. */
+  slot: number;
   /** The lease token while processing, else null. */
   token: string | null;
   /** When the job's unique lock is released (`uniqueKey` says which lock), or null without one. */
@@ -57,6 +59,7 @@ export function createJob(
     seq,
     token: null,
     heapIndex: -1,
+    slot: -1,
     uniqueUntil: spec.unique?.until ?? null,
   };
 }

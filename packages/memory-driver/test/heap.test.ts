@@ -16,10 +16,16 @@ function sequence(seed: number): () => number {
 }
 
 const item = (value: number): Item => ({ value, heapIndex: -1 });
+const byValue = (): IndexedHeap<Item> =>
+  new IndexedHeap<Item>(
+    (x) => x.value,
+    () => 0,
+    () => 0,
+  );
 
 describe('IndexedHeap', () => {
   it('pops in order', () => {
-    const heap = new IndexedHeap<Item>((a, b) => a.value < b.value);
+    const heap = byValue();
     for (const value of [5, 3, 8, 1, 9, 2, 7]) heap.push(item(value));
     const out: number[] = [];
     for (let next = heap.pop(); next !== undefined; next = heap.pop()) out.push(next.value);
@@ -30,7 +36,7 @@ describe('IndexedHeap', () => {
 
   it('removes arbitrary items and keeps order under a random workload', () => {
     const next = sequence(42);
-    const heap = new IndexedHeap<Item>((a, b) => a.value < b.value);
+    const heap = byValue();
     const live = new Set<Item>();
     for (let step = 0; step < 5_000; step += 1) {
       const action = next() % 3;
@@ -54,8 +60,8 @@ describe('IndexedHeap', () => {
   });
 
   it('refuses to remove an item it does not hold', () => {
-    const a = new IndexedHeap<Item>((x, y) => x.value < y.value);
-    const b = new IndexedHeap<Item>((x, y) => x.value < y.value);
+    const a = byValue();
+    const b = byValue();
     const inA = item(1);
     a.push(inA);
     b.push(item(2));
@@ -63,5 +69,41 @@ describe('IndexedHeap', () => {
     expect(b.size).toBe(1);
     expect(a.remove(inA)).toBe(true);
     expect(a.remove(inA)).toBe(false);
+  });
+
+  it('orders by the three key parts in turn, under pushes, pops and removals', () => {
+    interface Keyed extends Item {
+      a: number;
+      b: number;
+      c: number;
+    }
+    const next = sequence(7);
+    const heap = new IndexedHeap<Keyed>(
+      (x) => x.a,
+      (x) => x.b,
+      (x) => x.c,
+    );
+    const live: Keyed[] = [];
+    const order = (x: Keyed, y: Keyed): number => x.a - y.a || x.b - y.b || x.c - y.c;
+    for (let step = 0; step < 3_000; step += 1) {
+      const action = next() % 4;
+      if (action <= 1 || live.length === 0) {
+        const added: Keyed = { value: 0, heapIndex: -1, a: next() % 3, b: next() % 4, c: step };
+        heap.push(added);
+        live.push(added);
+      } else if (action === 2) {
+        const victim = live.splice(next() % live.length, 1)[0]!;
+        expect(heap.remove(victim)).toBe(true);
+      } else {
+        live.sort(order);
+        expect(heap.pop()).toBe(live.shift());
+      }
+      expect(heap.size).toBe(live.length);
+      expect(new Set(heap)).toEqual(new Set(live));
+    }
+    live.sort(order);
+    const drained: Keyed[] = [];
+    for (let popped = heap.pop(); popped !== undefined; popped = heap.pop()) drained.push(popped);
+    expect(drained).toEqual(live);
   });
 });
