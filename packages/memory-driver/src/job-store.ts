@@ -129,7 +129,7 @@ export class QueueIndex {
     }
   }
 
-  /** Takes the first pending job in ready order and makes it processing; undefined when none is pending. */
+  /** Takes the first pending job in ready order and makes it processing (through `JobStore.take` only). */
   take(): StoredJob | undefined {
     const job = this.ready.pop();
     if (job === undefined) return undefined;
@@ -156,12 +156,14 @@ export class QueueIndex {
 /**
  * All jobs by id, plus per-queue indexes kept in step with each job's state: the ready heap for pending
  * jobs, a heap for delayed/retrying jobs, and a set per other state. Every state change goes through `move`
- * (or `QueueIndex.take`/`promoteDue`).
+ * (or `take`, and `QueueIndex.promoteDue`).
  */
 export class JobStore {
   readonly jobs = new Map<string, StoredJob>();
   /** Every queue that ever held a job. */
   readonly queues = new Map<string, QueueIndex>();
+  /** The processing jobs of every queue by id: settles look here, in a map as small as the work in flight. */
+  private readonly processing = new Map<string, StoredJob>();
   private seq = 0;
 
   nextSeq(): number {
@@ -173,22 +175,45 @@ export class JobStore {
     return this.jobs.get(id);
   }
 
+  /** The job stored under `id` if it is processing, else undefined. */
+  getProcessing(id: string): StoredJob | undefined {
+    return this.processing.get(id);
+  }
+
   insert(job: StoredJob): void {
     this.jobs.set(job.id, job);
-    this.indexOf(job.queue).enter(job);
+    this.enter(this.indexOf(job.queue), job);
+  }
+
+  /** Takes the first pending job of `index` in ready order and makes it processing; undefined when none. */
+  take(index: QueueIndex): StoredJob | undefined {
+    const job = index.take();
+    if (job !== undefined) this.processing.set(job.id, job);
+    return job;
   }
 
   /** Changes a job's state, moving it between index sets and heaps. Set `availableAt` before calling. */
   move(job: StoredJob, state: JobState): void {
     const index = this.indexOf(job.queue);
-    index.leave(job);
+    this.leave(index, job);
     job.state = state;
-    index.enter(job);
+    this.enter(index, job);
   }
 
   delete(job: StoredJob): void {
-    this.queues.get(job.queue)?.leave(job);
+    const index = this.queues.get(job.queue);
+    if (index !== undefined) this.leave(index, job);
     this.jobs.delete(job.id);
+  }
+
+  private enter(index: QueueIndex, job: StoredJob): void {
+    index.enter(job);
+    if (job.state === 'processing') this.processing.set(job.id, job);
+  }
+
+  private leave(index: QueueIndex, job: StoredJob): void {
+    index.leave(job);
+    if (job.state === 'processing') this.processing.delete(job.id);
   }
 
   private indexOf(queue: string): QueueIndex {

@@ -20,7 +20,7 @@ export function reserve(ctx: Context, request: ReserveRequest): ReserveResult {
     const until = Math.min(max, jobs.length + limits.room);
     const before = jobs.length;
     while (jobs.length < until) {
-      const job = index.take();
+      const job = ctx.store.take(index);
       if (job === undefined) break;
       job.attempts += 1;
       job.startedAt = now;

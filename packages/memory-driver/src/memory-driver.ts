@@ -106,7 +106,8 @@ export class MemoryDriver implements Driver {
   settle(requests: SettleRequest[], now: number): Promise<SettleResult[]> {
     return this.step(now, (ctx) =>
       requests.map((request) => {
-        const job = ctx.store.get(request.jobId);
+        // only a processing job can settle; the others (or none) get `ok: false`
+        const job = ctx.store.getProcessing(request.jobId);
         const queue = job?.queue;
         const result = settleJob(ctx, job, request, now);
         // a queue with a shared concurrency cap just freed a slot: wake a worker waiting for it
