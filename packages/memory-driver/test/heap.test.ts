@@ -106,4 +106,56 @@ describe('IndexedHeap', () => {
     for (let popped = heap.pop(); popped !== undefined; popped = heap.pop()) drained.push(popped);
     expect(drained).toEqual(live);
   });
+
+  it('keeps order when most pushes arrive in order (the sorted run) and some do not', () => {
+    const next = sequence(99);
+    const heap = byValue();
+    const live = new Set<Item>();
+    let value = 0;
+    for (let step = 0; step < 20_000; step += 1) {
+      const action = next() % 10;
+      if (action <= 4 || live.size === 0) {
+        // mostly ascending, sometimes behind the last value pushed
+        value += 1;
+        const added = item(next() % 8 === 0 ? value - (next() % 3_000) : value);
+        heap.push(added);
+        live.add(added);
+      } else if (action <= 6) {
+        const victim = [...live][next() % live.size]!;
+        expect(heap.remove(victim)).toBe(true);
+        expect(heap.remove(victim)).toBe(false);
+        live.delete(victim);
+      } else {
+        const min = Math.min(...[...live].map((entry) => entry.value));
+        expect(heap.peek()!.value).toBe(min);
+        const popped = heap.pop()!;
+        expect(popped.value).toBe(min);
+        expect(popped.heapIndex).toBe(-1);
+        live.delete(popped);
+      }
+      expect(heap.size).toBe(live.size);
+    }
+    expect(new Set(heap)).toEqual(live);
+    let last = Number.NEGATIVE_INFINITY;
+    for (let popped = heap.pop(); popped !== undefined; popped = heap.pop()) {
+      expect(popped.value).toBeGreaterThanOrEqual(last);
+      last = popped.value;
+      live.delete(popped);
+    }
+    expect(live.size).toBe(0);
+  });
+
+  it('keeps finding run items after the run drops its dead prefix', () => {
+    const heap = byValue();
+    const items = Array.from({ length: 5_000 }, (_, value) => item(value));
+    for (const added of items.slice(0, 3_000)) heap.push(added);
+    for (let value = 0; value < 2_000; value += 1) expect(heap.pop()).toBe(items[value]);
+    for (const added of items.slice(3_000)) heap.push(added);
+    for (let value = 2_000; value < 5_000; value += 7) expect(heap.remove(items[value]!)).toBe(true);
+    expect(heap.remove(items[0]!)).toBe(false);
+    const rest = items.slice(2_000).filter((_, offset) => offset % 7 !== 0);
+    expect(heap.size).toBe(rest.length);
+    for (const expected of rest) expect(heap.pop()).toBe(expected);
+    expect(heap.pop()).toBeUndefined();
+  });
 });
