@@ -30,15 +30,11 @@ function finish(ctx: Context, job: StoredJob, state: JobState, now: number): Set
 }
 
 /**
- * Settles one reserved job, fenced by its lease token: a job that is gone, not processing, or holds another
- * token is left alone (`ok: false`). Every settle clears the lease. `cancelRequested` is kept as a record
- * of the request (a job released while a cancel was pending carries it into its next reservation).
+ * Settles one reserved job (`job`: the one stored under `request.jobId`, already looked up; undefined when there
+ * is none), fenced by its lease token: a job that is gone, not processing, or holds another token is left alone
+ * (`ok: false`). Every settle clears the lease. `cancelRequested` is kept as a record of the request (a job
+ * released while a cancel was pending carries it into its next reservation).
  */
-export function settleOne(ctx: Context, request: SettleRequest, now: number): SettleResult {
-  return settleJob(ctx, ctx.store.get(request.jobId), request, now);
-}
-
-/** `settleOne` for the job stored under `request.jobId` (undefined when there is none), already looked up. */
 export function settleJob(
   ctx: Context,
   job: StoredJob | undefined,
