@@ -521,8 +521,10 @@ export interface Driver {
   listWorkers(now: number): Promise<WorkerRecord[]>;
 
   /**
-   * Adds each increment's fields into its (queue, minute) bucket; buckets expire `ttlMs` after their minute,
-   * so metrics storage stays bounded.
+   * Adds each increment's fields into its (queue, minute) bucket. A bucket is kept at least `ttlMs` after its
+   * minute and may be dropped after that, so metrics storage stays bounded (the memory driver drops it
+   * `ttlMs` after its minute on the driver's time; Redis expires it `ttlMs` after its last write, on its own
+   * clock, since core's time may be a test's fake one).
    */
   incrementMetrics(increments: MetricsIncrement[], ttlMs: number): Promise<void>;
   /** Buckets of a queue with `fromMinute <= minute <= toMinute`, oldest first. */

@@ -113,7 +113,7 @@ export async function incrementMetrics(
       if (Number.isInteger(value)) pipeline.hincrby(key, field, value);
       else pipeline.hincrbyfloat(key, field, value);
     }
-    // bounds storage; a bucket lives about ttlMs after its minute
+    // bounds storage: relative to the last write (Redis's clock), so never before ttlMs after its minute
     pipeline.pexpire(key, Math.max(1, Math.floor(ttlMs)));
   }
   for (const [error] of (await pipeline.exec()) ?? []) if (error) throw error;
