@@ -6,7 +6,8 @@
  * - `spawnWorker()`: a child process running `fixtures/worker-process.ts` with the given settings.
  * - `waitUntil()`: polls the system under test until a condition holds, with a deadline (no fixed sleeps).
  * - `cleanupPrefix()`: deletes every key under a test's prefix (SCAN + UNLINK).
- * - `startRedisServer()`: a test-owned redis-server on a free port with appendonly on, restartable in place.
+ * - `startRedisServer()`: a test-owned redis-server on a free port with appendonly on, restartable in place (also
+ *   used by the Redis driver's SCRIPT FLUSH test, so it never flushes the shared server's scripts).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -289,7 +290,7 @@ export async function startRedisServer(): Promise<OwnedRedis> {
       child.once('error', (error) =>
         reject(
           new Error(
-            `Cannot start redis-server (${error.message}): the connection-loss e2e test needs the redis-server ` +
+            `Cannot start redis-server (${error.message}): tests that own a server (connection loss, SCRIPT FLUSH) need the redis-server ` +
               'binary on PATH (apt-get install redis-server).',
           ),
         ),

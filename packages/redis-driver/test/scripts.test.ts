@@ -1,5 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { startRedisServer } from '../../../test/e2e/support.js';
 import { Keys } from '../src/keys.js';
+import { RedisDriver } from '../src/redis-driver.js';
 import { SCRIPT_NAMES, Scripts } from '../src/scripts.js';
 import { cleanup, makeDriver, newJob, newPrefix, reserveAll, T0 } from './helpers.js';
 
@@ -20,27 +22,39 @@ describe('scripts', () => {
     }
   });
 
+  // SCRIPT FLUSH empties the script cache of every client of a server: on a redis-server of its own, not the
+  // Redis the other suites share.
   it('reloads scripts after SCRIPT FLUSH (NOSCRIPT), for single calls and pipelined settles', async () => {
-    const driver = makeDriver(prefix);
-    const jobs = [newJob(), newJob()];
-    await driver.push({ jobs }, T0);
-    await driver.redis.script('FLUSH');
-
-    const { jobs: reserved } = await reserveAll(driver, T0);
-    expect(reserved.map((job) => job.id)).toEqual(jobs.map((job) => job.id));
-
-    await driver.redis.script('FLUSH');
-    const results = await driver.settle(
-      reserved.map((job) => ({
-        jobId: job.id,
-        token: job.token,
-        outcome: { type: 'completed', result: null },
-      })),
-      T0 + 1,
-    );
-    expect(results).toEqual([
-      { ok: true, state: 'completed', batch: null },
-      { ok: true, state: 'completed', batch: null },
-    ]);
+    const server = await startRedisServer();
+    const driver = new RedisDriver({ url: server.url, prefix });
+    try {
+      await reloadsAfterFlush(driver);
+    } finally {
+      await driver.close();
+      await server.destroy();
+    }
   });
 });
+
+async function reloadsAfterFlush(driver: RedisDriver): Promise<void> {
+  const jobs = [newJob(), newJob()];
+  await driver.push({ jobs }, T0);
+  await driver.redis.script('FLUSH');
+
+  const { jobs: reserved } = await reserveAll(driver, T0);
+  expect(reserved.map((job) => job.id)).toEqual(jobs.map((job) => job.id));
+
+  await driver.redis.script('FLUSH');
+  const results = await driver.settle(
+    reserved.map((job) => ({
+      jobId: job.id,
+      token: job.token,
+      outcome: { type: 'completed', result: null },
+    })),
+    T0 + 1,
+  );
+  expect(results).toEqual([
+    { ok: true, state: 'completed', batch: null },
+    { ok: true, state: 'completed', batch: null },
+  ]);
+}
