@@ -230,15 +230,7 @@ export class Worker extends EventEmitter<ConveyorEvents> implements RunnerHost {
     this.#inflight--;
     if (attempt.holdsSlot) {
       this.#slotsBusy--;
-      if (this.#prefetched.length > 0 && !this.#fillScheduled) {
-        this.#fillScheduled = true;
-        queueMicrotask(this.#fillSoon);
-      }
-      const waiter = this.#slotWaiter;
-      if (waiter) {
-        this.#slotWaiter = undefined;
-        waiter();
-      }
+      this.#slotFreed(true);
     }
     if (this.#inflight === 0 && this.#idleWaiters.length > 0) {
       const waiters = this.#idleWaiters;
@@ -248,9 +240,13 @@ export class Worker extends EventEmitter<ConveyorEvents> implements RunnerHost {
   }
 
   attemptEnded(attempt: Attempt): void {
-    if (!attempt.holdsSlot) return;
-    if (this.#options.pipelined && this.#prefetched.length > 0 && !this.#fillScheduled) {
-      // pipelined settles: the handler's end frees its slot (its settle is still on the way)
+    // with pipelined settles the handler's end frees its slot (its settle is still on the way)
+    if (attempt.holdsSlot) this.#slotFreed(this.#options.pipelined);
+  }
+
+  /** A slot may take a job: start a reserved-ahead one soon (when `fill`), and wake the fetch loop. */
+  #slotFreed(fill: boolean): void {
+    if (fill && this.#prefetched.length > 0 && !this.#fillScheduled) {
       this.#fillScheduled = true;
       queueMicrotask(this.#fillSoon);
     }
