@@ -34,17 +34,10 @@ export interface WorkerInfo {
 }
 
 /** What a worker reports about itself (the encoded `info` of its `WorkerRecord`). */
-interface EncodedInfo {
-  host: string;
-  pid: number;
-  queues: string[];
-  concurrency: number;
-  active: number;
-  processed: number;
-  failed: number;
-  startedAt: number;
-  interval: number;
-}
+type EncodedInfo = Pick<
+  WorkerInfo,
+  'host' | 'pid' | 'queues' | 'concurrency' | 'active' | 'processed' | 'failed' | 'startedAt'
+> & { interval: number };
 
 /** The worker a registration describes. */
 export interface RegisteredWorker {
