@@ -2,7 +2,7 @@ import type { CliContext } from '../context.js';
 import { CliError } from '../errors.js';
 import { json } from '../format.js';
 import type { Io } from '../io.js';
-import { renderJobList } from './jobs.js';
+import { jobOrFail, renderJobList } from './jobs.js';
 
 /** `conveyor failed list`: jobs in the dead-letter `failed` state, newest first. */
 export async function listFailed(
@@ -53,8 +53,7 @@ export async function forgetFailed(
   options: { json?: boolean },
   io: Io,
 ): Promise<number> {
-  const job = await ctx.conveyor.getJob(id);
-  if (!job) throw new CliError(`No job ${JSON.stringify(id)}.`);
+  const job = await jobOrFail(ctx, id);
   if (job.state !== 'failed') throw new CliError(`Job ${id} is ${job.state}, not failed: not deleted.`);
   const removed = await ctx.conveyor.forget(id);
   io.out(

@@ -48,6 +48,13 @@ function lastError(job: JobView): string {
   return `${error.name}: ${error.message}`;
 }
 
+/** The stored job, or a `CliError` that names the id. */
+export async function jobOrFail(ctx: CliContext, id: string): Promise<JobView> {
+  const job = await ctx.conveyor.getJob(id);
+  if (!job) throw new CliError(`No job ${JSON.stringify(id)}.`);
+  return job;
+}
+
 /** `conveyor job <id>`: state, attempts, progress, times and the whole error history. */
 export async function showJob(
   ctx: CliContext,
@@ -55,8 +62,7 @@ export async function showJob(
   options: { json?: boolean },
   io: Io,
 ): Promise<number> {
-  const job = await ctx.conveyor.getJob(id);
-  if (!job) throw new CliError(`No job ${JSON.stringify(id)}.`);
+  const job = await jobOrFail(ctx, id);
   io.out(options.json ? json(job) : renderJob(job));
   return 0;
 }
