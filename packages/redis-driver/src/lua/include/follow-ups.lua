@@ -247,6 +247,15 @@ local function build_follow_ups()
   end
 
   -- Crosses each threshold at most once for every batch touched by this script, enqueuing its callbacks.
+  -- Marks threshold `name` (then, catch) fired, in the hash and in the kept fields `f` (slot `slot`), and
+  -- enqueues its callback jobs.
+  local function fire(bid, f, slot, name, now)
+    local bk = K_batch(bid)
+    redis.call('HSET', bk, name .. 'Fired', '1')
+    f[slot] = '1'
+    enqueue_all(redis.call('HGET', bk, name), now)
+  end
+
   local function batch_flush(now)
     -- (runs after every item of a settle: no table is made and no key name built unless a threshold is crossed)
     for bid in pairs(TOUCHED) do
@@ -257,18 +266,12 @@ local function build_follow_ups()
         local total, processed, failed, cancelled = n[TOTAL], n[PROCESSED], n[FAILED], n[CANCELLED]
         local crossed = CROSSED[bid] or 0
         if failed > 0 and f[CATCH_FIRED] ~= '1' then
-          local bk = K_batch(bid)
-          redis.call('HSET', bk, 'catchFired', '1')
-          f[CATCH_FIRED] = '1'
           if crossed % 4 < 2 then crossed = crossed + 2 end
-          enqueue_all(redis.call('HGET', bk, 'catch'), now)
+          fire(bid, f, CATCH_FIRED, 'catch', now)
         end
         if processed == total and f[THEN_FIRED] ~= '1' then
-          local bk = K_batch(bid)
-          redis.call('HSET', bk, 'thenFired', '1')
-          f[THEN_FIRED] = '1'
           if crossed % 2 < 1 then crossed = crossed + 1 end
-          enqueue_all(redis.call('HGET', bk, 'then'), now)
+          fire(bid, f, THEN_FIRED, 'then', now)
         end
         local finished = f[FINALLY_FIRED] == '1'
         if processed + failed + cancelled == total and not finished then
