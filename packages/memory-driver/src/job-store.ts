@@ -13,7 +13,7 @@ const zero = (): number => 0;
  * The jobs of one queue in one state, unordered: an array where each job knows its slot, so adding and
  * removing are O(1) with no hashing (a removal moves the last job into the hole).
  */
-export class SlotList implements StateView {
+class SlotList implements StateView {
   private readonly items: StoredJob[] = [];
 
   get size(): number {

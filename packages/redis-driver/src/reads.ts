@@ -13,7 +13,7 @@ import type { DriverContext } from './context.js';
 import type { QueueKeyKind } from './keys.js';
 
 /** The index (sorted set) holding each state. */
-export const STATE_INDEX: Record<JobState, QueueKeyKind> = {
+const STATE_INDEX: Record<JobState, QueueKeyKind> = {
   pending: 'ready',
   delayed: 'delayed',
   processing: 'active',
