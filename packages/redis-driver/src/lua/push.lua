@@ -58,21 +58,23 @@ end
 -- Jobs without a unique key (runs 'f' and 'i') take a bulk path: each job is one HSET; its index entries (ready
 -- or delayed, the jobs index, batch membership) are gathered per key and written in variadic calls of up to
 -- BULK pairs, and each queue's seq counter is read once and written back once. Same records as enqueue() writes.
-local BULK = 1000
+-- BULK is 15 so that a call has at most 32 arguments (command, key, 30): Redis keeps the argument objects of the
+-- first 32 arguments of a redis.call (up to 64 bytes each) for the next call, and allocates and frees one for
+-- every argument past them; each key's list is one table written over again once sent (none built per call).
+local BULK = 15
 local nowText = num(now)
 local sub, find, format, call = string.sub, string.find, string.format, redis.call
-local pairs_of = {}   -- key -> { command, flat pair list }, gathered across runs
+local pairs_of = {}   -- key -> { command, flat pair list }, gathered across runs; written over once sent
+local used = {}       -- key -> last used index of its list
 local function list_for(command, key)
   local t = pairs_of[key]
-  if not t then t = { command }; pairs_of[key] = t end
+  if not t then t = { command }; pairs_of[key] = t; used[key] = 1 end
   return t
 end
--- writes a full list (one call per BULK pairs) and starts an empty one
-local function flushed(key, t)
-  call(t[1], key, unpack(t, 2))
-  t = { t[1] }
-  pairs_of[key] = t
-  return t, 1
+-- writes a full list (one call per BULK pairs); the list is then filled again from its start
+local function flushed(key, t, full)
+  call(t[1], key, unpack(t, 2, full))
+  return 1
 end
 local seqs = {}       -- queue -> last seq handed out by this script (written back below)
 -- '000' .. '999' by index 0..999, built by concatenation (no format call) for the bulk loop's seq texts
@@ -135,7 +137,7 @@ for _ = 1, runCount do
     local jobsList, waitList = list_for('ZADD', jobsKey), list_for('ZADD', waitKey)
     local membersKey = bid and K_batch_members(bid)
     local membersList = bid and list_for('HSET', membersKey)
-    local jn, wn, mn = #jobsList, #waitList, bid and #membersList   -- last used index of each list
+    local jn, wn, mn = used[jobsKey], used[waitKey], bid and used[membersKey]   -- last used index of each list
     local full = 2 * BULK + 1
     -- seq as text without a format call per job in a long run (the table of 3 digits costs about 100 jobs' worth):
     -- the thousands part formatted once per 1,000, then 3 digits
@@ -179,7 +181,7 @@ for _ = 1, runCount do
         membersList[mn + 1] = id
         membersList[mn + 2] = q
         mn = mn + 2
-        if mn >= full then membersList, mn = flushed(membersKey, membersList) end
+        if mn >= full then mn = flushed(membersKey, membersList, full) end
       else
         call('HSET', jk, 'id', id, 'name', name, 'queue', q, 'payload', payload, 'options', options,
           'state', state, 'priority', priorityText, 'attempts', '0', 'maxAttempts', maxAttemptsText,
@@ -188,13 +190,15 @@ for _ = 1, runCount do
       jobsList[jn + 1] = nowText
       jobsList[jn + 2] = member
       jn = jn + 2
-      if jn >= full then jobsList, jn = flushed(jobsKey, jobsList) end
+      if jn >= full then jn = flushed(jobsKey, jobsList, full) end
       waitList[wn + 1] = waitScore
       waitList[wn + 2] = delayed and id or member
       wn = wn + 2
-      if wn >= full then waitList, wn = flushed(waitKey, waitList) end
+      if wn >= full then wn = flushed(waitKey, waitList, full) end
     end
     seqs[q] = seq
+    used[jobsKey], used[waitKey] = jn, wn
+    if bid then used[membersKey] = mn end
     count(bid, n)
     jobIndex = jobIndex + n
     if not joined then a = a + n end
@@ -202,7 +206,7 @@ for _ = 1, runCount do
     mark(q)
   end
 end
-for key, t in pairs(pairs_of) do if #t > 1 then call(t[1], key, unpack(t, 2)) end end
+for key, t in pairs(pairs_of) do if used[key] > 1 then call(t[1], key, unpack(t, 2, used[key])) end end
 for q, seq in pairs(seqs) do call('SET', K_queue(q, 'seq'), num(seq)) end
 
 for c = 1, chainCount do
