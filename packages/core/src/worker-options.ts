@@ -39,12 +39,23 @@ export interface WorkerOptions {
   /**
    * When a finished job's slot takes the next job. `'stored'` (default): once the job's outcome is stored, so a
    * crash leaves at most `concurrency` jobs to run again (running, or with their outcome on its way).
-   * `'pipelined'`: as soon as the handler ends, while the outcome is stored in the background; the worker holds
-   * up to twice the concurrency of jobs (running, reserved ahead, or with their outcome on its way), so a crash
-   * may leave twice as many to run again. Faster for short jobs at low concurrency: one round trip per job is no
-   * longer the floor. Leases, fencing and atomic follow-ups are the same in both modes. See docs/decisions.md.
+   * `'pipelined'`: as soon as the handler ends, while the outcome is stored in the background; the worker also
+   * holds `prefetch` jobs reserved ahead (default: the concurrency), so it holds up to `concurrency + prefetch`
+   * jobs (running, reserved ahead, or with their outcome on its way) and a crash may leave that many to run
+   * again. Faster for short jobs at low concurrency: one round trip per job is no longer the floor. Leases,
+   * fencing, atomic follow-ups and the at-most-`concurrency` running handlers are the same in both modes. See
+   * docs/decisions.md.
    */
   settles?: 'stored' | 'pipelined';
+  /**
+   * With `settles: 'pipelined'` only: how many jobs the worker holds reserved ahead of its running ones (leased
+   * and renewed by the heartbeat, not started; handed back on close), so the next ones are at hand while the
+   * last outcomes are stored. A whole number >= 0; 0 reserves only for free slots. Default: the concurrency.
+   * More ahead means fewer round trips per job for short jobs, and more jobs to run again after a crash (up to
+   * `concurrency + prefetch`) and held from other workers meanwhile. With `'stored'` settles it is an error: a
+   * held job could only start once the previous outcome is stored, so holding more would gain nothing.
+   */
+  prefetch?: number;
 }
 
 export interface ResolvedWorkerOptions {
@@ -59,6 +70,8 @@ export interface ResolvedWorkerOptions {
   scheduler: boolean;
   /** `settles: 'pipelined'`. */
   pipelined: boolean;
+  /** Jobs held reserved ahead of the running ones, beyond one per slot: 0 with stored settles. */
+  prefetch: number;
 }
 
 function positiveMs(value: Duration, what: string): number {
@@ -111,6 +124,18 @@ export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOpti
   if (settles !== 'stored' && settles !== 'pipelined') {
     throw new ConfigurationError(`Invalid worker settles ${quote(settles)}: use 'stored' or 'pipelined'.`);
   }
+  const prefetch = options.prefetch ?? (settles === 'pipelined' ? concurrency : 0);
+  if (typeof prefetch !== 'number' || !Number.isInteger(prefetch) || prefetch < 0) {
+    throw new ConfigurationError(
+      `Invalid worker prefetch ${quote(prefetch)}: use a whole number >= 0, like 8.`,
+    );
+  }
+  if (options.prefetch !== undefined && settles !== 'pipelined') {
+    throw new ConfigurationError(
+      `Invalid worker prefetch ${quote(prefetch)}: it applies to settles: 'pipelined' only (with stored settles ` +
+        "a held job could only start once the previous outcome is stored); add settles: 'pipelined' or leave prefetch out.",
+    );
+  }
   return {
     id,
     queues: [...queues],
@@ -122,5 +147,6 @@ export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOpti
     sweepIntervalMs: positiveMs(options.sweepInterval ?? '1m', 'sweepInterval'),
     scheduler: options.scheduler !== false,
     pipelined: settles === 'pipelined',
+    prefetch,
   };
 }

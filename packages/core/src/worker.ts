@@ -79,9 +79,10 @@ export class Worker extends EventEmitter<ConveyorEvents> implements RunnerHost {
   #inflight = 0;
   #slotWaiter: (() => void) | undefined;
   /**
-   * Jobs reserved ahead for slots whose attempt has ended and waits for its settle, started as those slots free.
-   * The reserve for them travels with the settles (one round trip), so a busy slot waits for no reserve; there is
-   * at most one per settling slot, held for about a round trip, and released on close.
+   * Jobs reserved ahead, started as slots free (once a slot's settle is stored; with pipelined settles once its
+   * handler ended). The reserve for them travels with the settles (one round trip), so a freed slot waits for no
+   * reserve. At most one per slot whose handler is not running, plus `prefetch` more with pipelined settles (see
+   * `#wanted`); their leases are renewed by the heartbeat, and they are handed back on close.
    */
   #prefetched: ReservedJob[] = [];
   #fillScheduled = false;
@@ -485,13 +486,13 @@ export class Worker extends EventEmitter<ConveyorEvents> implements RunnerHost {
 
   /**
    * How many jobs to reserve now: free slots, plus one ahead for each slot whose attempt ended and waits for its
-   * settle (see `#prefetched`). Pipelined settles hold `concurrency` more ahead, so the next jobs are at hand
-   * while the last ones' settles travel (the reserve goes in the same write as those settles, so every settle
-   * sent before a reserve is answered by the time its jobs arrive: at most twice the concurrency on their way).
+   * settle (see `#prefetched`). Pipelined settles hold `prefetch` more ahead (0 with stored settles), so the
+   * next jobs are at hand while the last ones' settles travel (the reserve goes in the same write as those
+   * settles, so every settle sent before a reserve is answered by the time its jobs arrive: at most
+   * `concurrency + prefetch` jobs running, held or on their way).
    */
   #wanted(running: number): number {
-    const ahead = this.#options.pipelined ? 2 * this.concurrency : this.concurrency;
-    return ahead - running - this.#prefetched.length;
+    return this.concurrency + this.#options.prefetch - running - this.#prefetched.length;
   }
 
   readonly #fillSoon = (): void => {

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { DriverFactory } from '../describe-driver.js';
 import {
   collect,
+  type Deferred,
   deferred,
   eventFor,
   forever,
@@ -131,6 +132,112 @@ export function runningSuite(factory: DriverFactory): void {
       expect(Tagged.runs).toEqual(['a', 'b']);
       expect((await recordOf(h.driver, a.id)).state).toBe('completed');
     });
+
+    /**
+     * `h.driver` with `asked` (the `max` of every reserve call so far) and `reserved()`, which resolves once the
+     * next reserve call has returned.
+     */
+    function watchReserves() {
+      let waiters: Array<() => void> = [];
+      const asked: number[] = [];
+      const driver = h.driver;
+      const watched = new Proxy(driver, {
+        get(target, key) {
+          if (key === 'reserve') {
+            return async (...args: Parameters<typeof driver.reserve>) => {
+              asked.push(args[0].max);
+              const result = await target.reserve(...args);
+              const done = waiters;
+              waiters = [];
+              for (const resolve of done) resolve();
+              return result;
+            };
+          }
+          const value = Reflect.get(target, key, target);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+      return {
+        driver: watched,
+        asked,
+        reserved: () => new Promise<void>((resolve) => waiters.push(resolve)),
+      };
+    }
+
+    // [prefetch, jobs held out of pending at concurrency 2]: the default holds `concurrency` ahead
+    for (const [prefetch, held] of [
+      [3, 5],
+      [0, 2],
+      [undefined, 4],
+    ] as const) {
+      it(`settles: 'pipelined', prefetch ${prefetch}: holds ${held} jobs out of pending at concurrency 2, runs at most 2 at once`, async () => {
+        const gates = new Map<string, Deferred>();
+        let started = 0;
+        let running = 0;
+        let most = 0;
+        class Gated extends Job {
+          constructor(public tag: string) {
+            super();
+          }
+          async handle() {
+            started++;
+            most = Math.max(most, ++running);
+            await gates.get(this.tag)!.promise;
+            running--;
+          }
+        }
+        const total = held + 3;
+        const reserves = watchReserves();
+        const conveyor = new Conveyor({ driver: reserves.driver, clock: h.clock, jobs: [Gated] });
+        const ids: string[] = [];
+        for (let i = 0; i < total; i++) {
+          gates.set(`j${i}`, deferred());
+          ids.push((await conveyor.dispatch(new Gated(`j${i}`))).id);
+        }
+        const worker = h.worker(conveyor, { concurrency: 2, settles: 'pipelined', prefetch });
+        let processing = 0;
+        const twoStarted = nextEvent(worker, 'processing', () => ++processing === 2);
+        await worker.start();
+        await twoStarted;
+        await settleTurns();
+        const counts = async () => {
+          const { pending, processing, completed } = await conveyor.counts();
+          return { pending, processing, completed, started, running };
+        };
+        // two run, the rest of `held` is reserved ahead (leased, in `processing`), the others wait
+        expect(reserves.asked).toEqual([held]);
+        expect(await counts()).toEqual({
+          pending: total - held,
+          processing: held,
+          completed: 0,
+          started: 2,
+          running: 2,
+        });
+        // each job that ends frees a slot: the next one starts and the worker reserves one more, never beyond
+        for (let k = 0; k < total - held; k++) {
+          const refilled = reserves.reserved();
+          const done = eventFor(worker, 'completed', ids[k]!);
+          gates.get(`j${k}`)!.resolve();
+          await within(refilled, `the reserve after j${k}`);
+          await done;
+          await settleTurns();
+          expect(reserves.asked).toEqual([held, ...Array(k + 1).fill(1)]);
+          expect(await counts()).toEqual({
+            pending: total - held - k - 1,
+            processing: held,
+            completed: k + 1,
+            started: 3 + k,
+            running: 2,
+          });
+        }
+        let completed = total - held;
+        const allDone = nextEvent(worker, 'completed', () => ++completed === total);
+        for (const gate of gates.values()) gate.resolve();
+        await allDone;
+        expect(most).toBe(2);
+        expect(started).toBe(total);
+      });
+    }
 
     it('runOnce takes up to `concurrency` jobs and returns when they are settled', async () => {
       const gate = deferred();

@@ -34,11 +34,20 @@ export function workerSetupSuite(factory: DriverFactory): void {
         [{ queues: ['a', 'a'] }, /\["a","a"\]/],
         [{ id: '' }, /id ""/],
         [{ settles: 'eventually' }, /settles "eventually".*'stored' or 'pipelined'/],
+        [{ settles: 'pipelined', prefetch: -1 }, /prefetch -1: use a whole number >= 0/],
+        [{ settles: 'pipelined', prefetch: 1.5 }, /prefetch 1\.5: use a whole number >= 0/],
+        [{ settles: 'pipelined', prefetch: '8' }, /prefetch "8": use a whole number >= 0/],
+        [{ settles: 'pipelined', prefetch: Number.NaN }, /prefetch NaN: use a whole number >= 0/],
+        [{ prefetch: 4 }, /prefetch 4: it applies to settles: 'pipelined' only/],
+        [{ settles: 'stored', prefetch: 0 }, /prefetch 0: it applies to settles: 'pipelined' only/],
       ];
       for (const [options, message] of bad) {
         const make = () => new Worker({ conveyor, ...options });
         expect(make).toThrow(ConfigurationError);
         expect(make).toThrow(message);
+      }
+      for (const prefetch of [0, 1, 16]) {
+        expect(() => new Worker({ conveyor, settles: 'pipelined', prefetch })).not.toThrow();
       }
       const worker = new Worker({ conveyor });
       expect(worker.queues).toEqual(['default']);
