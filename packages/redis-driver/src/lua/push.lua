@@ -62,6 +62,9 @@ end
 -- first 32 arguments of a redis.call (up to 64 bytes each) for the next call, and allocates and frees one for
 -- every argument past them; each key's list is one table written over again once sent (none built per call).
 local BULK = 15
+-- hash-max-listpack-entries and a value longer than hash-max-listpack-value (Redis' defaults: 512, 64)
+local HASH_LISTPACK_MAX, LONG_VALUE = 512, string.rep('-', 65)
+local WIDE = {}       -- members keys made hashtables by this script
 local nowText = num(now)
 local sub, find, format, call = string.sub, string.find, string.format, redis.call
 local pairs_of = {}   -- key -> { command, flat pair list }, gathered across runs; written over once sent
@@ -137,6 +140,14 @@ for _ = 1, runCount do
     local jobsList, waitList = list_for('ZADD', jobsKey), list_for('ZADD', waitKey)
     local membersKey = bid and K_batch_members(bid)
     local membersList = bid and list_for('HSET', membersKey)
+    if bid and n > HASH_LISTPACK_MAX and not WIDE[membersKey] then
+      -- a field longer than Redis keeps in a listpack makes the hash a hashtable at once (it would become one at
+      -- 512 fields, after inserting each of them into a listpack searched from its start); the same field then
+      -- gets its real value in the same call, so only the encoding differs, and only before the 512th member
+      WIDE[membersKey] = true
+      local id1 = ids and sub(ids, 1, len) or ARGV[first]
+      call('HSET', membersKey, id1, LONG_VALUE, id1, q)
+    end
     local jn, wn, mn = used[jobsKey], used[waitKey], bid and used[membersKey]   -- last used index of each list
     local full = 2 * BULK + 1
     -- seq as text without a format call per job in a long run (the table of 3 digits costs about 100 jobs' worth):
