@@ -24,8 +24,11 @@ Where the time goes, for each missed target, and what would close the gap: [note
   reaches N, then the library's own completed count, polled every 2 ms for that tail). \`clientUsPerJob\` and
   \`redisUsPerJob\` in latest.json are the CPU the worker process and the Redis server spent per job meanwhile (on a
   shared server the latter includes other clients). Both run with their defaults; one more concurrency-1 row runs
-  Conveyor with the opt-in worker option \`settles: 'pipelined'\` (a slot takes its next job when the handler ends,
-  while the outcome is stored in the background; see docs/decisions.md) against the same BullMQ defaults.
+  Conveyor with the opt-in worker options \`settles: 'pipelined', prefetch: 4\` (a slot takes its next job when the
+  handler ends, while the outcome is stored in the background, and the worker holds 4 jobs reserved ahead, so up to
+  5 may run again after a crash; see docs/decisions.md) against the same BullMQ defaults. 4 is the smallest prefetch
+  that cleared 1.5x BullMQ in every round of a sweep on this box (medians of 3 runs per round, 2 to 4 rounds per
+  value; prefetch 1 / 2 / 4 / 8 / 16: 1.41-1.51x / 1.34-2.07x / 2.18-2.91x / 2.38-2.92x / 3.41-3.71x).
 - **Latency**: a worker (concurrency 1) idles on an empty queue; 520 jobs are dispatched one at a time from another
   connection of the same process (the first 20 are warm-up), each carrying its dispatch time
   (\`performance.timeOrigin + performance.now()\`); the handler records start minus dispatch time. 5 ms pass after

@@ -57,7 +57,7 @@ export function rows(runs: Runs): Row[] {
   higher('Processing, concurrency 50', 'process-c50', 'jobsPerSecond', 'jobs/s', 1.5);
   higher('Processing, concurrency 1', 'process-c1', 'jobsPerSecond', 'jobs/s', 1.5);
   higher(
-    "Processing, concurrency 1, Conveyor worker option `settles: 'pipelined'` (opt-in; BullMQ as above)",
+    "Processing, concurrency 1, Conveyor worker options `settles: 'pipelined', prefetch: 4` (opt-in; BullMQ as above)",
     'process-c1-pipelined',
     'jobsPerSecond',
     'jobs/s',

@@ -14,7 +14,7 @@ export const scenarios: Record<string, Scenario> = Object.fromEntries(
     bulkDispatch,
     processing('process-c1', 10_000, 1),
     processing('process-c50', 30_000, 50),
-    processing('process-c1-pipelined', 10_000, 1, { settles: 'pipelined' }),
+    processing('process-c1-pipelined', 10_000, 1, { settles: 'pipelined', prefetch: 4 }),
     latency,
     batchThen,
     memoryDriver,
