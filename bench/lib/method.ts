@@ -29,10 +29,11 @@ Where the time goes, for each missed target, and what would close the gap: [note
   5 may run again after a crash; see docs/decisions.md) against the same BullMQ defaults. 4 is the smallest prefetch
   that cleared 1.5x BullMQ in every round of a sweep on this box (medians of 3 runs per round, 2 to 4 rounds per
   value; prefetch 1 / 2 / 4 / 8 / 16: 1.41-1.51x / 1.34-2.07x / 2.18-2.91x / 2.38-2.92x / 3.41-3.71x).
-- **Latency**: a worker (concurrency 1) idles on an empty queue; 520 jobs are dispatched one at a time from another
+- **Latency**: a worker (concurrency 1) idles on an empty queue; 2,020 jobs are dispatched one at a time from another
   connection of the same process (the first 20 are warm-up), each carrying its dispatch time
   (\`performance.timeOrigin + performance.now()\`); the handler records start minus dispatch time. 5 ms pass after
-  each start, so the worker is back in its blocking wait: this is the wake-up path of an idle worker.
+  each start, so the worker is back in its blocking wait: this is the wake-up path of an idle worker. 2,000 samples
+  per run (500 before), so p99 is a run's 20th slowest start and one stall of the box moves it less.
 - **Batch with \`then\`**: a worker at concurrency 50 waits; the time runs from building a 10,000-job batch with a
   \`then\` callback job to the start of that callback (dispatch, every member processed and counted, the callback
   enqueued atomically by the last settle, then run). The target compares it with Conveyor's own processing figure
