@@ -99,6 +99,22 @@ export class MemoryDriver implements Driver {
     return this.ctx.waiters.wait([...new Set(queues)], timeoutMs, signal);
   }
 
+  /**
+   * `waitForWork`, then `reserve` at `request.now` plus the real time the wait took (whole ms). Resolves null,
+   * having taken nothing, when `signal` aborted first. Refuses after `close`, as `waitForWork` does.
+   */
+  async waitAndReserve(
+    request: ReserveRequest,
+    timeoutMs: number,
+    signal: AbortSignal,
+  ): Promise<ReserveResult | null> {
+    const start = performance.now();
+    await this.waitForWork(request.queues, timeoutMs, signal);
+    if (signal.aborted) return null;
+    const elapsed = Math.max(0, Math.round(performance.now() - start));
+    return this.reserve({ ...request, now: request.now + elapsed });
+  }
+
   extendLeases(leases: Lease[], leaseMs: number, now: number): Promise<string[]> {
     return this.step(now, (ctx) => extendLeases(ctx, leases, leaseMs, now));
   }

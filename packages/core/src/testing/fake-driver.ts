@@ -150,6 +150,16 @@ export class FakeDriver implements Driver {
     });
   }
 
+  async waitAndReserve(
+    request: ReserveRequest,
+    timeoutMs: number,
+    signal: AbortSignal,
+  ): Promise<ReserveResult | null> {
+    if (this.inner) return this.inner.waitAndReserve(request, timeoutMs, signal);
+    await this.waitForWork(request.queues, timeoutMs, signal);
+    return signal.aborted ? null : { jobs: [], nextAvailableAt: null };
+  }
+
   extendLeases(leases: Lease[], leaseMs: number, now: number): Promise<string[]> {
     return this.inner
       ? this.inner.extendLeases(leases, leaseMs, now)
