@@ -19,6 +19,7 @@ import { retentionSuite } from './retention.js';
 import { schedulesSuite } from './schedules.js';
 import { settleSuite } from './settle.js';
 import { uniquenessSuite } from './uniqueness.js';
+import { waitAndReserveSuite } from './wait-and-reserve.js';
 import { waitForWorkSuite } from './wait-for-work.js';
 import { workersMetricsSuite } from './workers-metrics.js';
 
@@ -42,6 +43,7 @@ export const driverSuites: Array<(factory: DriverFactory) => void> = [
   batchesSuite,
   batchMembershipSuite,
   waitForWorkSuite,
+  waitAndReserveSuite,
   queueSettingsSuite,
   concurrencySuite,
   clockSuite,
