@@ -7,7 +7,8 @@
  *   method takes many items, each item is atomic on its own unless the doc says otherwise.
  * - Core supplies every `now`, id and lease token. A driver never reads a clock for semantics and never makes
  *   a random value, so a fake clock drives the memory driver exactly as real time drives Redis. (A driver may
- *   use real time only to bound how long it blocks, as in `waitForWork`.)
+ *   use real time only to bound how long it blocks, as in `waitForWork`, and to measure how long a
+ *   `waitAndReserve` waited, which its contract adds to `now`.)
  * - `payload`, `options`, `result` and `progress` are opaque strings that core encodes; a driver stores and
  *   returns them unchanged and never re-encodes them in a transition.
  * - Expected outcomes are results, not exceptions: a duplicate push returns `outcome: 'duplicate'`; a settle
@@ -397,6 +398,24 @@ export interface Driver {
    * when `signal` aborts. Never rejects because of the signal. No busy polling.
    */
   waitForWork(queues: string[], timeoutMs: number, signal: AbortSignal): Promise<void>;
+
+  /**
+   * `waitForWork` on `request.queues`, then `reserve(request)` the moment it returns (woken or timed out), in
+   * one step of the storage where it can (Redis runs the reserve right behind its blocking pop, saving the
+   * round trip between them). The reserve's time is the time it runs: `request.now` plus the time that passed
+   * since this call, as the driver measures it (Redis: its server clock corrected to this process's), so
+   * start times, lease ends and rate windows are those of the moment the jobs are taken. Core calls it only
+   * when its clock is the system clock (a fake clock does not pass with real time).
+   *
+   * Resolves to the reserve's result, or to null when `signal` aborted first: nothing is then handed to the
+   * caller, and a job the storage took for this call anyway goes back to its queue as it was (attempt not
+   * counted). Never rejects because of the signal.
+   */
+  waitAndReserve(
+    request: ReserveRequest,
+    timeoutMs: number,
+    signal: AbortSignal,
+  ): Promise<ReserveResult | null>;
 
   /** Renews leases to `now + leaseMs`; returns the job ids whose lease was lost (stale token or gone). */
   extendLeases(leases: Lease[], leaseMs: number, now: number): Promise<string[]>;

@@ -1,8 +1,8 @@
 import { EventEmitter } from 'eventemitter3';
 import { type Attempt, AttemptGroup } from './attempt.js';
-import type { ClockTimer } from './clock.js';
+import { type ClockTimer, systemClock } from './clock.js';
 import type { Conveyor } from './conveyor.js';
-import type { DriverEvent, JobState, ReservedJob, ReserveResult } from './driver.js';
+import type { DriverEvent, JobState, ReservedJob, ReserveRequest, ReserveResult } from './driver.js';
 import { type Duration, toMs } from './duration.js';
 import { ConfigurationError, quote } from './errors.js';
 import type { ConveyorEvents } from './events.js';
@@ -30,6 +30,18 @@ const MAX_ERROR_PAUSE_MS = 5_000;
 /** A wait for work shorter than this (real ms) that found nothing counts towards a spin, after this many. */
 const SPIN_MS = 2;
 const SPIN_ROUNDS = 3;
+
+/** Jobs a wait reserved when it returned, and how many it asked for. */
+interface Reservation {
+  result: ReserveResult;
+  asked: number;
+}
+
+/** How a wait for work ended, and what it reserved (`waitAndReserve`). */
+interface Waited {
+  how: 'woken' | 'waited' | 'returned-at-once';
+  reserved?: Reservation;
+}
 /** From this concurrency on, jobs that arrive together start in two groups a turn apart (see `#group`). */
 const GROUP_MIN_CONCURRENCY = 8;
 
@@ -423,20 +435,23 @@ export class Worker extends EventEmitter<ConveyorEvents> implements RunnerHost {
     let errorPause = 0;
     let spins = 0;
     const runner = this.#runner!;
+    // what a wait that reserved when it returned took, and how many it asked for (see `#waitForWork`)
+    let woken: Reservation | undefined;
     while (this.#running) {
-      if (runner.settlesQueued > 0) {
+      if (!woken && runner.settlesQueued > 0) {
         // settles go out at the end of this turn: reserve after them, so both travel in one write
         await new Promise<void>((resolve) => setImmediate(resolve));
         if (!this.#running) break;
       }
       this.#fill();
-      const want = this.#wanted(runner.active.size);
+      const want = woken ? woken.asked : this.#wanted(runner.active.size);
       if (want <= 0) {
         await new Promise<void>((resolve) => (this.#slotWaiter = resolve));
         continue;
       }
       try {
-        const reserved = await this.#reserve(want);
+        const reserved = woken ? woken.result : await this.#reserve(want);
+        woken = undefined;
         errorPause = 0;
         if (reserved.jobs.length > 0) {
           for (const job of reserved.jobs) this.#prefetched.push(job);
@@ -445,9 +460,10 @@ export class Worker extends EventEmitter<ConveyorEvents> implements RunnerHost {
         // Fewer than asked: the queues are empty for now, so wait for work rather than ask again.
         if (reserved.jobs.length < want && this.#running) {
           const waited = await this.#waitForWork(reserved.nextAvailableAt);
+          woken = waited.reserved;
           // A driver whose wait keeps returning at once while reserve hands out nothing (work held back by a
           // limit it does not wait on) would make this loop spin: after a few such rounds, pause a little.
-          spins = reserved.jobs.length === 0 && waited === 'returned-at-once' ? spins + 1 : 0;
+          spins = reserved.jobs.length === 0 && waited.how === 'returned-at-once' ? spins + 1 : 0;
           if (spins >= SPIN_ROUNDS) await this.#spinPause(Math.min(2 ** (spins - SPIN_ROUNDS) * 5, 250));
         }
       } catch (error) {
@@ -459,22 +475,30 @@ export class Worker extends EventEmitter<ConveyorEvents> implements RunnerHost {
   }
 
   async #reserve(max: number): Promise<ReserveResult> {
-    const conveyor = this.conveyor;
     this.#reserving++;
     this.#wakePending = false;
     let result: ReserveResult;
     try {
-      result = await conveyor.driver.reserve({
-        queues: this.queues,
-        max,
-        leaseMs: this.#options.leaseMs,
-        workerId: this.id,
-        token: newId(),
-        now: conveyor.clock.now(),
-      });
+      result = await this.conveyor.driver.reserve(this.#reserveRequest(max));
     } finally {
       this.#reserving--;
     }
+    return this.#reserved(result);
+  }
+
+  #reserveRequest(max: number): ReserveRequest {
+    return {
+      queues: this.queues,
+      max,
+      leaseMs: this.#options.leaseMs,
+      workerId: this.id,
+      token: newId(),
+      now: this.conveyor.clock.now(),
+    };
+  }
+
+  /** Notes a reservation's next due time, and marks its jobs whose cancel arrived while it was on its way. */
+  #reserved(result: ReserveResult): ReserveResult {
     this.#nextDueAt = result.nextAvailableAt;
     const late = this.#lateCancels;
     if (late) {
@@ -545,32 +569,53 @@ export class Worker extends EventEmitter<ConveyorEvents> implements RunnerHost {
   /**
    * Blocks until work may be ready: a push (the driver wakes us), the next delayed job's time, or a settle.
    * Says whether the driver's wait returned at once on its own (not woken by this worker or its clock).
+   *
+   * On the system clock the wait also reserves, the moment it returns, for the slots free when it began
+   * (`driver.waitAndReserve`: Redis runs the reserve right behind its blocking pop, one round trip sooner than
+   * a reserve sent after the wake-up); the loop then takes those jobs instead of reserving. A fake clock does
+   * not pass with real time, so under one the worker waits, then reserves at the clock's time.
    */
-  async #waitForWork(nextAvailableAt: number | null): Promise<'woken' | 'waited' | 'returned-at-once'> {
+  async #waitForWork(nextAvailableAt: number | null): Promise<Waited> {
     if (this.#wakePending) {
       this.#wakePending = false;
-      return 'woken';
+      return { how: 'woken' };
     }
     const conveyor = this.conveyor;
     const controller = new AbortController();
     this.#wait = controller;
     let waitMs = this.#options.idleWaitMs;
-    let timer: ClockTimer | undefined;
-    if (nextAvailableAt !== null) {
-      const due = Math.max(1, nextAvailableAt - conveyor.clock.now());
-      if (due < waitMs) waitMs = due;
-      // On the conveyor's clock, so advancing a FakeClock wakes the worker when a delayed job is due.
-      timer = conveyor.clock.setTimeout(() => controller.abort(), due);
-    }
+    const due = nextAvailableAt === null ? null : Math.max(1, nextAvailableAt - conveyor.clock.now());
+    if (due !== null && due < waitMs) waitMs = due;
+    const asked = this.#wanted(this.#runner!.active.size);
     const began = performance.now();
+    if (conveyor.clock === systemClock && asked > 0) {
+      // the wait ends by the next due time at the latest, and the reserve behind it takes that job
+      this.#reserving++;
+      this.#wakePending = false;
+      let result: ReserveResult | null;
+      try {
+        result = await conveyor.driver.waitAndReserve(this.#reserveRequest(asked), waitMs, controller.signal);
+      } finally {
+        this.#reserving--;
+        if (this.#wait === controller) this.#wait = undefined;
+      }
+      if (result === null) return { how: 'woken' };
+      return {
+        how: result.jobs.length === 0 && performance.now() - began < SPIN_MS ? 'returned-at-once' : 'waited',
+        reserved: { result: this.#reserved(result), asked },
+      };
+    }
+    let timer: ClockTimer | undefined;
+    // On the conveyor's clock, so advancing a FakeClock wakes the worker when a delayed job is due.
+    if (due !== null) timer = conveyor.clock.setTimeout(() => controller.abort(), due);
     try {
       await conveyor.driver.waitForWork(this.queues, waitMs, controller.signal);
     } finally {
       timer?.cancel();
       if (this.#wait === controller) this.#wait = undefined;
     }
-    if (controller.signal.aborted) return 'woken';
-    return performance.now() - began < SPIN_MS ? 'returned-at-once' : 'waited';
+    if (controller.signal.aborted) return { how: 'woken' };
+    return { how: performance.now() - began < SPIN_MS ? 'returned-at-once' : 'waited' };
   }
 
   /**

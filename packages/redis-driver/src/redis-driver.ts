@@ -43,9 +43,10 @@ import * as reads from './reads.js';
 import { parseReserveReply } from './reserve-reply.js';
 import * as schedules from './schedules.js';
 import { type ScriptCall, Scripts } from './scripts.js';
+import { ServerClock } from './server-clock.js';
 import { settleCall } from './settle-call.js';
 import { Subscriber } from './subscriber.js';
-import { WorkWaiter } from './work-waiter.js';
+import { type Behind, WorkWaiter } from './work-waiter.js';
 
 export interface RedisDriverOptions {
   /** Where Redis is. Default: `process.env.REDIS_URL`, else `redis://127.0.0.1:6379`. Ignored with `connection`. */
@@ -87,6 +88,7 @@ export class RedisDriver implements Driver {
   readonly #connections: Connections;
   readonly #ctx: DriverContext;
   readonly #waiter: WorkWaiter;
+  readonly #serverClock: ServerClock;
   readonly #subscriber: Subscriber;
   readonly #pushes = new PushBatcher(
     async (input, now) => (await this.#push(input, now, null, true)) ?? { jobs: [], chains: [] },
@@ -105,9 +107,11 @@ export class RedisDriver implements Driver {
       scripts,
       locator: new JobLocator(this.keys),
     };
+    this.#serverClock = new ServerClock(this.#connections.main);
     this.#waiter = new WorkWaiter(
       () => this.#connections.duplicate(),
       (marker) => void this.redis.lpush(marker, '1').catch(() => {}),
+      (reply) => this.#handBack(reply as ReserveResult),
     );
     this.#subscriber = new Subscriber(
       () => this.#connections.duplicate(),
@@ -166,18 +170,7 @@ export class RedisDriver implements Driver {
     if (this.#closing) throw closedError('reserve');
     if (request.queues.length === 0) return { jobs: [], nextAvailableAt: null };
     try {
-      const call: ScriptCall = {
-        name: 'reserve',
-        keys: this.#reserveKeys(request.queues),
-        args: [
-          request.now,
-          Math.max(0, request.max),
-          request.leaseMs,
-          request.workerId,
-          request.token,
-          ...request.queues,
-        ],
-      };
+      const call = this.#reserveCall(request, request.now);
       // Alone in this tick (an idle worker woken by new work): written at once, not at the end of the tick.
       // With other calls waiting (a worker's settles): sent with them, in one write.
       const alone = this.redis.autoPipelineQueueSize === 0;
@@ -189,6 +182,22 @@ export class RedisDriver implements Driver {
     } catch (error) {
       throw toDriverError(error, 'reserve', this.#connections.target);
     }
+  }
+
+  /** The reserve script's call; `now` is a time, or 'now~correction' (see reserve.lua). */
+  #reserveCall(request: ReserveRequest, now: number | string): ScriptCall {
+    return {
+      name: 'reserve',
+      keys: this.#reserveKeys(request.queues),
+      args: [
+        now,
+        Math.max(0, request.max),
+        request.leaseMs,
+        request.workerId,
+        request.token,
+        ...request.queues,
+      ],
+    };
   }
 
   /** The keys of a reserve on `queues`, built once for the queues a worker asks for every time. */
@@ -213,11 +222,61 @@ export class RedisDriver implements Driver {
 
   waitForWork(queues: string[], timeoutMs: number, signal: AbortSignal): Promise<void> {
     if (this.#closing) return Promise.resolve();
-    return this.#waiter.wait(
-      queues.map((q) => this.keys.queue(q, 'marker')),
-      timeoutMs,
-      signal,
-    );
+    // without a command behind the pop, a wait resolves undefined
+    return this.#waiter.wait(this.#markers(queues), timeoutMs, signal) as Promise<void>;
+  }
+
+  /**
+   * The reserve goes to the blocking connection right behind the pop, so Redis runs it the moment the pop
+   * returns. Its time is the server's clock at that moment, corrected to the caller's (`ServerClock`). A wait
+   * that shares a pop another wait carries a command behind is woken plainly, and reserves as `reserve` does.
+   */
+  async waitAndReserve(
+    request: ReserveRequest,
+    timeoutMs: number,
+    signal: AbortSignal,
+  ): Promise<ReserveResult | null> {
+    if (this.#closing) throw closedError('waitAndReserve');
+    const began = performance.now();
+    let behind: Behind | undefined;
+    if (request.queues.length > 0) {
+      const correction = await this.#guard('waitAndReserve', () => this.#serverClock.correction(request.now));
+      const call = this.#reserveCall(request, `${request.now}~${correction}`);
+      behind = async (connection) => {
+        const result = parseReserveReply(
+          (await this.#ctx.scripts.run(connection, call, true)) as unknown[],
+          request,
+        );
+        for (const job of result.jobs) this.#ctx.locator.remember(job.id, job.queue);
+        return result;
+      };
+    }
+    const result = (await this.#waiter.wait(this.#markers(request.queues), timeoutMs, signal, behind)) as
+      | ReserveResult
+      | undefined;
+    if (signal.aborted) {
+      if (result) this.#handBack(result);
+      return null;
+    }
+    return result ?? this.reserve({ ...request, now: request.now + Math.round(performance.now() - began) });
+  }
+
+  /** Jobs a reserve behind a pop took for a wait that had left: back to their queue, attempt not counted. */
+  #handBack(result: ReserveResult): void {
+    if (result.jobs.length === 0) return;
+    const at = result.jobs[0]!.startedAt ?? 0;
+    const requests = result.jobs.map((job) => ({
+      jobId: job.id,
+      token: job.token,
+      outcome: { type: 'released' as const, availableAt: at },
+    }));
+    this.settle(requests, at).catch(() => {
+      // closing, or Redis gone: the leases expire and stalled recovery takes the jobs back
+    });
+  }
+
+  #markers(queues: string[]): string[] {
+    return queues.map((q) => this.keys.queue(q, 'marker'));
   }
 
   async extendLeases(leases: Lease[], leaseMs: number, now: number): Promise<string[]> {

@@ -5,12 +5,19 @@ const WATCHDOG_GRACE_MS = 1_000;
 /** After a failed blocking pop (Redis down), wait this long before resolving, so callers do not spin. */
 const ERROR_PAUSE_MS = 100;
 
+/** A command sent right behind a blocking pop on its connection (so Redis runs it the moment the pop returns). */
+export type Behind = (connection: Redis) => Promise<unknown>;
+
 interface Waiter {
   deadline: number;
+  /** Sent behind the group's next blocking pop, once; its reply is this wait's result. */
+  behind: Behind | undefined;
   /** Resolves the wait and tidies up (watchdog, abort listener) at once: abort, watchdog, close, timeout. */
   finish(): void;
   /** Resolves the wait and tidies up later (see `WorkWaiter.#later`): a wake-up by a popped marker. */
   wake(): void;
+  /** Resolves the wait with the reply of its `behind` command (a wake-up, tidied up later). */
+  deliver(reply: unknown): void;
 }
 
 /** Every local wait on the same queues shares one blocking pop. */
@@ -38,10 +45,16 @@ interface Group {
  * - A wake-up resolves its waits first and leaves the chores (clearing the watchdog, removing the abort and
  *   close listeners: about 40 µs on a small machine) for after the woken callers ran on, so an idle worker's
  *   reserve is written that much sooner.
+ * - A wait may carry a command to send right behind the blocking pop on the same connection (`behind`: the
+ *   reserve of `waitAndReserve`): Redis runs it the moment the pop returns, woken or timed out, and the wait
+ *   resolves with its reply, one round trip sooner than a reserve sent after the wake-up. One such command per
+ *   pop: a wait that joins a pop already sent, or shares one with a carrier, is woken plainly (resolves
+ *   undefined). A reply whose wait left meanwhile (aborted) goes to `orphan`, which hands back what it took.
  */
 export class WorkWaiter {
   readonly #create: () => Redis;
   readonly #restore: (marker: string) => void;
+  readonly #orphan: (reply: unknown) => void;
   readonly #idle: Redis[] = [];
   readonly #all = new Set<Redis>();
   readonly #groups = new Map<string, Group>();
@@ -49,14 +62,19 @@ export class WorkWaiter {
   #chores: Array<() => void> = [];
   #closed = false;
 
-  /** `restore` puts back a marker that was popped after every waiter of its group had left. */
-  constructor(create: () => Redis, restore: (marker: string) => void) {
+  /**
+   * `restore` puts back a marker that was popped after every waiter of its group had left; `orphan` takes the
+   * reply of a `behind` command whose wait had left.
+   */
+  constructor(create: () => Redis, restore: (marker: string) => void, orphan: (reply: unknown) => void) {
     this.#create = create;
     this.#restore = restore;
+    this.#orphan = orphan;
   }
 
-  wait(markers: string[], timeoutMs: number, signal: AbortSignal): Promise<void> {
-    if (this.#closed || signal.aborted) return Promise.resolve();
+  /** Resolves undefined, or with the reply of `behind` when it was sent behind this wait's pop. */
+  wait(markers: string[], timeoutMs: number, signal: AbortSignal, behind?: Behind): Promise<unknown> {
+    if (this.#closed || signal.aborted) return Promise.resolve(undefined);
     if (markers.length === 0) return sleep(timeoutMs, signal);
     const key = markers.join('\u0000');
     let group = this.#groups.get(key);
@@ -67,21 +85,36 @@ export class WorkWaiter {
     const owner = group;
     const wait = Math.max(0, timeoutMs);
 
-    const done = new Promise<void>((resolve) => {
+    const done = new Promise<unknown>((resolve) => {
+      // a carrier leaves its group when its pop returns, but waits on for its command's reply
+      let over = false;
+      const end = (): boolean => {
+        if (over) return false;
+        over = true;
+        owner.waiters.delete(waiter);
+        return true;
+      };
       const tidy = () => {
         clearTimeout(watchdog);
         signal.removeEventListener('abort', waiter.finish);
       };
       const waiter: Waiter = {
         deadline: Date.now() + wait,
+        // only a pop not sent yet can carry it
+        behind: owner.blocking ? undefined : behind,
         finish: () => {
-          if (!owner.waiters.delete(waiter)) return;
+          if (!end()) return;
           tidy();
-          resolve();
+          resolve(undefined);
         },
         wake: () => {
-          if (!owner.waiters.delete(waiter)) return;
-          resolve();
+          if (!end()) return;
+          resolve(undefined);
+          this.#later(tidy);
+        },
+        deliver: (reply) => {
+          if (!end()) return this.#orphan(reply);
+          resolve(reply);
           this.#later(tidy);
         },
       };
@@ -112,6 +145,14 @@ export class WorkWaiter {
     const seconds = Math.max(1, Math.ceil(soonest)) / 1000;
     const onClose = () => finishAll(group);
     connection.once('close', onClose);
+    // the first waiter that carries a command: it waits for that command's reply, not for the pop
+    let carrier: Waiter | undefined;
+    for (const waiter of group.waiters) {
+      if (waiter.behind) {
+        carrier = waiter;
+        break;
+      }
+    }
 
     const settled = (popped: boolean, failed: boolean) => {
       if (popped) this.#later(() => connection.off('close', onClose));
@@ -121,12 +162,16 @@ export class WorkWaiter {
       if (this.#closed) return;
       if (failed) {
         setTimeout(() => finishAll(group), ERROR_PAUSE_MS);
-      } else if (popped) {
-        // deleting the visited entry of a Set while iterating it is safe: no copy on this path
-        for (const waiter of group.waiters) waiter.wake();
       } else {
-        const late = Date.now() + 1;
-        for (const waiter of [...group.waiters]) if (waiter.deadline <= late) waiter.finish();
+        // the carrier's command runs behind the pop whatever the pop did: its reply ends its wait
+        if (carrier) group.waiters.delete(carrier);
+        if (popped) {
+          // deleting the visited entry of a Set while iterating it is safe: no copy on this path
+          for (const waiter of group.waiters) waiter.wake();
+        } else {
+          const late = Date.now() + 1;
+          for (const waiter of [...group.waiters]) if (waiter.deadline <= late) waiter.finish();
+        }
       }
       if (group.waiters.size > 0) {
         if (!failed && !group.blocking) this.#block(group);
@@ -135,7 +180,15 @@ export class WorkWaiter {
       }
     };
 
-    connection.blpop(group.markers, seconds).then(
+    const pop = connection.blpop(group.markers, seconds);
+    if (carrier) {
+      // written after the pop on the same connection: Redis runs it the moment the pop returns
+      const send = carrier.behind!;
+      const target = carrier;
+      carrier.behind = undefined;
+      send(connection).then(target.deliver, target.finish);
+    }
+    pop.then(
       (reply) => {
         // a marker popped for nobody (every waiter aborted) goes back for other processes
         if (reply && group.waiters.size === 0 && !this.#closed) this.#restore(reply[0]);

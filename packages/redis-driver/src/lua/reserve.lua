@@ -5,6 +5,9 @@
 --
 -- KEYS[5i-4..5i]  ready, delayed, retrying, active, settings of the i-th queue (in the order asked for)
 -- ARGV[1] now, ARGV[2] max, ARGV[3] leaseMs, ARGV[4] workerId, ARGV[5] token, ARGV[6..] queue names
+--         ARGV[1] may also be 'now~correction' (waitAndReserve: the call waited behind a blocking pop): the
+--         time is then this server's clock plus correction (the caller's clock offset, moved to its now), and
+--         never earlier than now.
 --
 -- Returns { nextAvailableAt or '', startedAt, leaseExpiresAt, job1, job2, ... }. nextAvailableAt is the
 -- earliest delayed/retrying availableAt after now, or the end of a rate window that held ready jobs back.
@@ -12,6 +15,11 @@
 -- call: what a ReservedJob needs besides what the caller knows (state processing, startedAt and
 -- leaseExpiresAt above, its workerId and token, cancelRequested false). See reserve-reply.ts.
 local now = tonumber(ARGV[1])
+if not now then
+  local given, correction = string.match(ARGV[1], '^(-?[%d.]+)~(-?[%d.]+)$')
+  local t = redis.call('TIME')
+  now = math.max(tonumber(given), math.floor(tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000 + tonumber(correction)))
+end
 local max = tonumber(ARGV[2])
 local nowText = num(now)
 local leaseUntil = num(now + tonumber(ARGV[3]))
