@@ -1,4 +1,12 @@
-import { AttemptAbortedError, Conveyor, Job, type JobContext, TimeoutError } from '@conveyor/core';
+import {
+  AttemptAbortedError,
+  Conveyor,
+  Job,
+  type JobContext,
+  type ReserveResult,
+  systemClock,
+  TimeoutError,
+} from '@conveyor/core';
 import { describe, expect, it } from 'vitest';
 import type { DriverFactory } from '../describe-driver.js';
 import {
@@ -9,6 +17,7 @@ import {
   forever,
   hasSettled,
   nextEvent,
+  PATIENCE_MS,
   recordOf,
   SECOND,
   settleTurns,
@@ -238,6 +247,164 @@ export function runningSuite(factory: DriverFactory): void {
         expect(started).toBe(total);
       });
     }
+
+    /** A driver call `recordWaits` watches, in the order calls began (test marks in between). */
+    type Watched = 'reserve' | 'waitAndReserve' | 'waitForWork';
+    interface Entry {
+      what: Watched | 'dispatch' | 'processing';
+      /** For a call: its reply (jobs of a reserve, null for an aborted waitAndReserve); for a mark: the job. */
+      reply?: Promise<unknown>;
+      jobId?: string;
+    }
+
+    /**
+     * `h.driver` with every `reserve`, `waitAndReserve` and `waitForWork` call logged as it begins (with its
+     * reply), `mark` to log the test's own steps among them, and `began(what, n)`: resolves with the nth call
+     * of `what` (1-based) once it has begun.
+     */
+    function recordWaits() {
+      const log: Entry[] = [];
+      const waiters: Array<{ what: Watched; n: number; resolve: (entry: Entry) => void }> = [];
+      const driver = h.driver;
+      const calls = (what: Watched) => log.filter((entry) => entry.what === what);
+      const watched = new Proxy(driver, {
+        get(target, key) {
+          if (key === 'reserve' || key === 'waitAndReserve' || key === 'waitForWork') {
+            const what: Watched = key;
+            const method = (target[what] as (...args: unknown[]) => Promise<unknown>).bind(target);
+            return (...args: unknown[]) => {
+              const reply = method(...args);
+              const entry: Entry = { what, reply };
+              log.push(entry);
+              const n = calls(what).length;
+              for (const waiter of waiters.filter((w) => w.what === what && w.n === n)) waiter.resolve(entry);
+              return reply;
+            };
+          }
+          const value = Reflect.get(target, key, target);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+      return {
+        driver: watched,
+        log,
+        calls,
+        mark: (what: 'dispatch' | 'processing', jobId?: string) => log.push({ what, jobId }),
+        began: (what: Watched, n = 1) =>
+          new Promise<Entry>((resolve) => {
+            const existing = calls(what)[n - 1];
+            if (existing) resolve(existing);
+            else waiters.push({ what, n, resolve });
+          }),
+      };
+    }
+
+    /** Polls `probe` until it returns something other than null; fails after PATIENCE_MS (real time). */
+    async function eventually<T>(probe: () => Promise<T | null>, what: string): Promise<T> {
+      const deadline = performance.now() + PATIENCE_MS;
+      for (;;) {
+        const value = await probe();
+        if (value !== null) return value;
+        if (performance.now() >= deadline) throw new Error(`${what} did not happen within ${PATIENCE_MS} ms`);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    }
+
+    class Noop extends Job {
+      handle() {}
+    }
+
+    it('an idle worker on the system clock takes a job pushed while it waits from its waitAndReserve, no reserve after the wake-up', async () => {
+      const calls = recordWaits();
+      // no clock given: the system clock (the only one under which a worker waits with waitAndReserve)
+      const conveyor = new Conveyor({ driver: calls.driver, jobs: [Noop] });
+      expect(conveyor.clock).toBe(systemClock);
+      // an idle wait far longer than PATIENCE_MS: only the push can end it within the test
+      const worker = h.worker(conveyor, { concurrency: 1, idleWait: '1m' });
+      worker.on('processing', (job) => calls.mark('processing', job.id));
+      const waiting = calls.began('waitAndReserve');
+      const completed = nextEvent(worker, 'completed');
+      await worker.start();
+      const wait = await within(waiting, 'the idle wait (waitAndReserve)');
+
+      calls.mark('dispatch');
+      const job = await conveyor.dispatch(new Noop());
+      const [done] = await completed;
+      expect(done.id).toBe(job.id);
+
+      const reply = (await within(wait.reply!, "the wait's reply")) as ReserveResult | null;
+      expect(reply?.jobs.map((j) => j.id)).toEqual([job.id]);
+      const dispatched = calls.log.findIndex((entry) => entry.what === 'dispatch');
+      const started = calls.log.findIndex((entry) => entry.what === 'processing' && entry.jobId === job.id);
+      expect(dispatched).toBeGreaterThan(calls.log.indexOf(wait));
+      expect(started).toBeGreaterThan(dispatched);
+      // between the push and the job's start: no reserve, and no other wait
+      expect(calls.log.slice(dispatched + 1, started).map((entry) => entry.what)).toEqual([]);
+      expect(calls.calls('waitForWork')).toEqual([]);
+      expect(await recordOf(h.driver, job.id)).toMatchObject({ state: 'completed', attempts: 1 });
+    });
+
+    it('under a FakeClock a worker never calls waitAndReserve: it waits for work, then reserves', async () => {
+      const calls = recordWaits();
+      const conveyor = new Conveyor({ driver: calls.driver, clock: h.clock, jobs: [Noop] });
+      const worker = h.worker(conveyor, { concurrency: 1, idleWait: '1m' });
+      worker.on('processing', (job) => calls.mark('processing', job.id));
+      const waiting = calls.began('waitForWork');
+      const completed = nextEvent(worker, 'completed');
+      await worker.start();
+      await within(waiting, 'the idle wait (waitForWork)');
+
+      calls.mark('dispatch');
+      const job = await conveyor.dispatch(new Noop());
+      const [done] = await completed;
+      expect(done.id).toBe(job.id);
+
+      expect(calls.calls('waitAndReserve')).toHaveLength(0);
+      // the job came from a reserve sent after the push (the wake-up), not from the wait
+      const dispatched = calls.log.findIndex((entry) => entry.what === 'dispatch');
+      const started = calls.log.findIndex((entry) => entry.what === 'processing' && entry.jobId === job.id);
+      const between = calls.log.slice(dispatched + 1, started);
+      expect(between.map((entry) => entry.what)).toEqual(['reserve']);
+      const reply = (await between[0]!.reply) as ReserveResult;
+      expect(reply.jobs.map((j) => j.id)).toEqual([job.id]);
+    });
+
+    it('close() ends a wait in waitAndReserve at once, and a job pushed right after stays pending, attempt not counted', async () => {
+      const calls = recordWaits();
+      const conveyor = new Conveyor({ driver: calls.driver, jobs: [Noop] });
+      // an idle wait far longer than PATIENCE_MS: only the abort can end it in time for close()
+      const worker = h.worker(conveyor, { concurrency: 1, idleWait: '1m' });
+      worker.on('processing', (job) => calls.mark('processing', job.id));
+      // the wait after a first job: the driver is warmed up by then (Redis: its clock offset is measured, so the
+      // blocking pop, with the reserve behind it, is on its way as soon as the call began)
+      const first = await conveyor.dispatch(new Noop());
+      const firstDone = eventFor(worker, 'completed', first.id);
+      await worker.start();
+      await firstDone;
+      const wait = await within(
+        calls.began('waitAndReserve', calls.calls('waitAndReserve').length + 1),
+        'the idle wait after the first job',
+      );
+      await settleTurns();
+
+      await within(worker.close(), 'close()');
+      expect(await within(wait.reply!, "the wait's reply")).toBeNull();
+
+      const job = await conveyor.dispatch(new Noop());
+      // A driver may take it for the aborted wait (Redis: the reserve behind the blocking pop runs when the push
+      // wakes it); it must hand it back as it was: pending, the attempt not counted.
+      const back = await eventually(async () => {
+        const record = await h.driver.get(job.id);
+        return record?.state === 'pending' && record.attempts === 0 ? record : null;
+      }, 'the job pending with 0 attempts');
+      expect(back).toMatchObject({ state: 'pending', attempts: 0, workerId: null });
+      // nothing ran it, and another worker takes it with its first attempt
+      expect(calls.log.filter((entry) => entry.what === 'processing' && entry.jobId === job.id)).toEqual([]);
+      const next = h.worker(conveyor);
+      const ran = await eventually(async () => ((await next.runOnce()) > 0 ? true : null), 'a later run');
+      expect(ran).toBe(true);
+      expect(await recordOf(h.driver, job.id)).toMatchObject({ state: 'completed', attempts: 1 });
+    });
 
     it('runOnce takes up to `concurrency` jobs and returns when they are settled', async () => {
       const gate = deferred();
