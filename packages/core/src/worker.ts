@@ -109,6 +109,8 @@ export class Worker extends EventEmitter<ConveyorEvents> implements RunnerHost {
   #idleWaiters: Array<() => void> = [];
   /** Aborts the fetch loop's current wait (idle wait or error pause). */
   #wait: AbortController | undefined;
+  /** The current wait is a `waitAndReserve` (see `workMayBeReady`). */
+  #waitReserves = false;
   /** A settle made work ready while the loop was not waiting: skip the next wait. */
   #wakePending = false;
 
@@ -275,8 +277,11 @@ export class Worker extends EventEmitter<ConveyorEvents> implements RunnerHost {
   }
 
   workMayBeReady(): void {
-    if (this.#wait) this.#wait.abort();
-    else this.#wakePending = true;
+    // A wait that reserves when it returns is not cut short: the driver wakes it for the same work (a push,
+    // release or retry wakes every wait), and cutting it would leave its reserve to take jobs for nobody.
+    if (this.#wait) {
+      if (!this.#waitReserves) this.#wait.abort();
+    } else this.#wakePending = true;
   }
 
   // --- lifecycle ------------------------------------------------------------------------------------------
@@ -450,17 +455,22 @@ export class Worker extends EventEmitter<ConveyorEvents> implements RunnerHost {
         continue;
       }
       try {
-        const reserved = woken ? woken.result : await this.#reserve(want);
-        woken = undefined;
-        errorPause = 0;
-        if (reserved.jobs.length > 0) {
-          for (const job of reserved.jobs) this.#prefetched.push(job);
-          this.#fill();
+        let reserved: ReserveResult;
+        if (woken) {
+          // taken by the last wait, and held since: only how many it found still matters
+          reserved = woken.result;
+          woken = undefined;
+        } else {
+          reserved = await this.#reserve(want);
+          this.#hold(reserved.jobs);
         }
+        errorPause = 0;
         // Fewer than asked: the queues are empty for now, so wait for work rather than ask again.
         if (reserved.jobs.length < want && this.#running) {
           const waited = await this.#waitForWork(reserved.nextAvailableAt);
           woken = waited.reserved;
+          // held at once, so a close() that came meanwhile hands them back
+          if (woken) this.#hold(woken.result.jobs);
           // A driver whose wait keeps returning at once while reserve hands out nothing (work held back by a
           // limit it does not wait on) would make this loop spin: after a few such rounds, pause a little.
           spins = reserved.jobs.length === 0 && waited.how === 'returned-at-once' ? spins + 1 : 0;
@@ -472,6 +482,13 @@ export class Worker extends EventEmitter<ConveyorEvents> implements RunnerHost {
         if (this.#running) await this.#pause(errorPause);
       }
     }
+  }
+
+  /** Jobs reserved for this worker: started on free slots now, the rest when slots free (or handed back). */
+  #hold(jobs: ReservedJob[]): void {
+    if (jobs.length === 0) return;
+    for (const job of jobs) this.#prefetched.push(job);
+    this.#fill();
   }
 
   async #reserve(max: number): Promise<ReserveResult> {
@@ -592,11 +609,13 @@ export class Worker extends EventEmitter<ConveyorEvents> implements RunnerHost {
       // the wait ends by the next due time at the latest, and the reserve behind it takes that job
       this.#reserving++;
       this.#wakePending = false;
+      this.#waitReserves = true;
       let result: ReserveResult | null;
       try {
         result = await conveyor.driver.waitAndReserve(this.#reserveRequest(asked), waitMs, controller.signal);
       } finally {
         this.#reserving--;
+        this.#waitReserves = false;
         if (this.#wait === controller) this.#wait = undefined;
       }
       if (result === null) return { how: 'woken' };

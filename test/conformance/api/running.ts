@@ -6,7 +6,9 @@ import {
   type ReserveResult,
   systemClock,
   TimeoutError,
+  type Worker,
 } from '@conveyor/core';
+import type { Driver } from '@conveyor/core/driver';
 import { describe, expect, it } from 'vitest';
 import type { DriverFactory } from '../describe-driver.js';
 import {
@@ -404,6 +406,67 @@ export function runningSuite(factory: DriverFactory): void {
       const ran = await eventually(async () => ((await next.runOnce()) > 0 ? true : null), 'a later run');
       expect(ran).toBe(true);
       expect(await recordOf(h.driver, job.id)).toMatchObject({ state: 'completed', attempts: 1 });
+    });
+
+    it('a close() that comes as a waitAndReserve returns jobs hands them back: pending, attempt not counted', async () => {
+      let worker: Worker | undefined;
+      let closing: Promise<void> | undefined;
+      const waiting = deferred();
+      // the driver answers the wait with the job, and close() is called before the worker's code resumes
+      const driver = new Proxy(h.driver, {
+        get(target, key) {
+          if (key === 'waitAndReserve') {
+            return async (...args: Parameters<Driver['waitAndReserve']>) => {
+              const reply = target.waitAndReserve(...args);
+              waiting.resolve();
+              const result = await reply;
+              if (result && result.jobs.length > 0 && !closing) closing = worker!.close();
+              return result;
+            };
+          }
+          const value = Reflect.get(target, key, target);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+      const conveyor = new Conveyor({ driver, jobs: [Noop] });
+      worker = h.worker(conveyor, { concurrency: 1, idleWait: '1m' });
+      let ran = 0;
+      worker.on('processing', () => ran++);
+      await worker.start();
+      await within(waiting.promise, 'the idle wait (waitAndReserve)');
+      const job = await conveyor.dispatch(new Noop());
+
+      await eventually(async () => closing ?? null, 'close() as the wait returns the job');
+      await within(closing!, 'close()');
+      expect(ran).toBe(0);
+      expect(await recordOf(h.driver, job.id)).toMatchObject({
+        state: 'pending',
+        attempts: 0,
+        workerId: null,
+      });
+    });
+
+    it("a wait in waitAndReserve is not cut short by its own worker's settle: the chain's next link comes from it", async () => {
+      const calls = recordWaits();
+      const conveyor = new Conveyor({ driver: calls.driver, jobs: [Noop] });
+      // two slots: while the first link runs, the loop waits for work for the other one
+      const worker = h.worker(conveyor, { concurrency: 2, idleWait: '1m' });
+      const started: string[] = [];
+      worker.on('processing', (job) => {
+        started.push(job.id);
+        calls.mark('processing', job.id);
+      });
+      await worker.start();
+      const chain = await conveyor.chain([new Noop(), new Noop()]).dispatch();
+      const done = nextEvent(worker, 'completed', () => started.length === 2);
+      await within(done, 'both links');
+
+      const [first, second] = started;
+      const firstAt = calls.log.findIndex((entry) => entry.what === 'processing' && entry.jobId === first);
+      const secondAt = calls.log.findIndex((entry) => entry.what === 'processing' && entry.jobId === second);
+      // between the first link's start and the second's: the waits only (the second link came from one)
+      expect(calls.log.slice(firstAt + 1, secondAt).map((entry) => entry.what)).not.toContain('reserve');
+      expect(chain.id).toBeTruthy();
     });
 
     it('runOnce takes up to `concurrency` jobs and returns when they are settled', async () => {
