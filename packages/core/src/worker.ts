@@ -42,6 +42,7 @@ interface Waited {
   how: 'woken' | 'waited' | 'returned-at-once';
   reserved?: Reservation;
 }
+
 /** From this concurrency on, jobs that arrive together start in two groups a turn apart (see `#group`). */
 const GROUP_MIN_CONCURRENCY = 8;
 
