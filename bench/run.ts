@@ -84,6 +84,16 @@ const loadStart = loadavg();
 const admin = adminClient();
 const info = await admin.info('server');
 const redisVersion = /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown';
+// The server's Lua state: a script cache filled by other work (a test suite that makes a prefix per test caches
+// its scripts for each) slows every script of both libraries, BullMQ's more (see docs/benchmarks/notes.md).
+const memory = await admin.info('memory');
+const cachedScripts = Number(/number_of_cached_scripts:(\d+)/.exec(memory)?.[1] ?? NaN);
+const luaMb = Number(/used_memory_lua:(\d+)/.exec(memory)?.[1] ?? NaN) / 1024 / 1024;
+if (cachedScripts > 1_000) {
+  console.warn(
+    `Warning: Redis holds ${cachedScripts} cached scripts (Lua memory ${luaMb.toFixed(0)} MB): figures are slower than on a fresh server; SCRIPT FLUSH (or a restart) gives a clean one.`,
+  );
+}
 // Leftovers of an interrupted bench (only the bench's own prefix, in its own database).
 await deletePrefix(admin, BENCH_PREFIX);
 console.log(`Redis ${redisVersion} at ${REDIS_URL}, database ${BENCH_DB}; ${RUNS} runs per figure`);
@@ -117,6 +127,7 @@ const env: Environment = {
   },
   node: process.version,
   redis: redisVersion,
+  redisLua: { cachedScripts, memoryMb: luaMb },
   bullmq: version('bench/node_modules/bullmq/package.json'),
   conveyor: `${version('packages/core/package.json')} (${await gitRevision()})`,
   runsPerFigure: RUNS,

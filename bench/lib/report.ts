@@ -23,6 +23,8 @@ export interface Environment {
   machine: { cpu: string; cores: number; memoryGb: number; loadAverage: { start: number[]; end: number[] } };
   node: string;
   redis: string;
+  /** The server's script cache and Lua memory at the start (absent in runs before it was recorded). */
+  redisLua?: { cachedScripts: number; memoryMb: number };
   bullmq: string;
   conveyor: string;
   runsPerFigure: number;
@@ -140,6 +142,11 @@ export function markdown(env: Environment, table: Row[], method: string): string
     `| Load average (1 min) at start / end | ${env.machine.loadAverage.start[0]!.toFixed(2)} / ${env.machine.loadAverage.end[0]!.toFixed(2)} |`,
     `| Node | ${env.node} |`,
     `| Redis | ${env.redis} |`,
+    ...(env.redisLua
+      ? [
+          `| Redis scripts cached / Lua memory at start | ${env.redisLua.cachedScripts} / ${env.redisLua.memoryMb.toFixed(1)} MB |`,
+        ]
+      : []),
     `| BullMQ | ${env.bullmq} |`,
     `| Conveyor | ${env.conveyor} |`,
     `| Bench time | ${Math.round(env.durationS)} s |`,
