@@ -40,6 +40,8 @@ export type QueueKeyKind = keyof typeof QUEUE_KEY;
 export type HashTagMode = 'queue' | 'prefix';
 
 const HOLE = '\u0000';
+/** Where the prefix goes in a rendered key: the scripts read it from their last argument (`PFX`). */
+const PREFIX_HOLE = '\u0002';
 
 export class Keys {
   readonly prefix: string;
@@ -147,25 +149,30 @@ export class Keys {
     return `${this.prefix}:*`;
   }
 
-  /** Lua functions building the same names, prepended to every script. */
+  /**
+   * Lua functions building the same names, prepended to every script. The prefix is not written into them: they
+   * read it from `PFX` (the script's last argument, see scripts.ts), so one set of scripts serves every prefix of
+   * a hash-tag mode, and Redis caches each script once, not once per prefix.
+   */
   luaKeyFunctions(): string {
+    const t = new Keys(PREFIX_HOLE, this.mode);
     const A = HOLE;
     const B = '\u0001';
     const lines = [
-      render('K_queue', ['q', 'kind'], `${this.queueBase(A)}${B}`),
-      render('K_queue_rate', ['q', 'window'], this.queueRate(A, B)),
-      render('K_job', ['q', 'id'], this.job(A, B)),
-      render('K_batch', ['x'], this.batch(A)),
-      render('K_batch_outcomes', ['x'], this.batchOutcomes(A)),
-      render('K_batch_members', ['x'], this.batchMembers(A)),
-      render('K_batch_failed', ['x'], this.batchFailed(A)),
-      render('K_chain', ['x'], this.chain(A)),
-      render('K_chain_links', ['x'], this.chainLinks(A)),
-      render('K_unique', ['x'], this.unique(A)),
-      render('K_worker', ['x'], this.worker(A)),
-      `local K_QUEUES = ${lua(this.queues)}`,
-      `local K_WORKERS = ${lua(this.workers)}`,
-      `local K_EVENTS = ${lua(this.events)}`,
+      render('K_queue', ['q', 'kind'], `${t.queueBase(A)}${B}`),
+      render('K_queue_rate', ['q', 'window'], t.queueRate(A, B)),
+      render('K_job', ['q', 'id'], t.job(A, B)),
+      render('K_batch', ['x'], t.batch(A)),
+      render('K_batch_outcomes', ['x'], t.batchOutcomes(A)),
+      render('K_batch_members', ['x'], t.batchMembers(A)),
+      render('K_batch_failed', ['x'], t.batchFailed(A)),
+      render('K_chain', ['x'], t.chain(A)),
+      render('K_chain_links', ['x'], t.chainLinks(A)),
+      render('K_unique', ['x'], t.unique(A)),
+      render('K_worker', ['x'], t.worker(A)),
+      `local K_QUEUES = ${concat(t.queues, [])}`,
+      `local K_WORKERS = ${concat(t.workers, [])}`,
+      `local K_EVENTS = ${concat(t.events, [])}`,
     ];
     return `${lines.join('\n')}\n`;
   }
@@ -176,20 +183,31 @@ export class Keys {
  * parameters go, so the Lua side concatenates exactly what the TypeScript side builds.
  */
 function render(name: string, params: string[], key: string): string {
+  return `local function ${name}(${params.join(', ')}) return ${concat(key, params)} end`;
+}
+
+/** A Lua expression for `key`: its literal parts, the parameters at their holes, `PFX` at the prefix's. */
+function concat(key: string, params: string[]): string {
   const parts: string[] = [];
   let literal = '';
   for (const char of key) {
     const index = char.charCodeAt(0);
-    if (index < params.length && (char === HOLE || char === '\u0001')) {
+    const hole =
+      char === PREFIX_HOLE
+        ? 'PFX'
+        : index < params.length && (char === HOLE || char === '\u0001')
+          ? params[index]
+          : undefined;
+    if (hole !== undefined) {
       if (literal) parts.push(lua(literal));
-      parts.push(params[index]!);
+      parts.push(hole);
       literal = '';
     } else {
       literal += char;
     }
   }
   if (literal) parts.push(lua(literal));
-  return `local function ${name}(${params.join(', ')}) return ${parts.join(' .. ')} end`;
+  return parts.join(' .. ');
 }
 
 /** A Lua string literal for any JS string (decimal escapes for everything outside printable ASCII). */

@@ -65,11 +65,16 @@ function readLua(relative: string): string {
   throw new Error(`redis driver: Lua file ${relative} not found beside ${import.meta.url}`);
 }
 
-/** EVALSHA's arguments as one array (ioredis sends it as is; no spread of a 100k-argument push). */
-function evalArgs(sha: string, call: ScriptCall): ScriptArg[] {
+/**
+ * EVALSHA's arguments as one array (ioredis sends it as is; no spread of a 100k-argument push), the key prefix
+ * last: every script takes it off ARGV first (`local PFX = table.remove(ARGV)`), so its own arguments are as
+ * its header says.
+ */
+function evalArgs(sha: string, call: ScriptCall, prefix: string): ScriptArg[] {
   const args: ScriptArg[] = [sha, call.keys.length];
   for (const key of call.keys) args.push(key);
   for (const arg of call.args) args.push(arg);
+  args.push(prefix);
   return args;
 }
 
@@ -94,8 +99,9 @@ export class Scripts {
   }
 
   /**
-   * The full text and SHA1 of a script: key functions and `include/base.lua`, then, for a script whose header
-   * says `-- include: jobs`, the job helpers (enqueue, follow-ups, finish), then its body.
+   * The full text and SHA1 of a script: the prefix taken off its arguments, key functions and
+   * `include/base.lua`, then, for a script whose header says `-- include: jobs`, the job helpers (enqueue,
+   * follow-ups, finish), then its body. The same for every prefix of a hash-tag mode (see `Keys.luaKeyFunctions`).
    */
   compiled(name: ScriptName): Compiled {
     let script = this.#compiled.get(name);
@@ -106,7 +112,7 @@ export class Scripts {
         : '';
       const retention = Math.max(1, Math.floor(this.#groupRetentionMs));
       const code = `local GROUP_RETENTION_MS = ${retention}\n${readLua('include/base.lua')}\n${jobs}\n${body}`;
-      const text = `${this.#keyFunctionsFor(code)}\n${code}`;
+      const text = `local PFX = table.remove(ARGV)\n${this.#keyFunctionsFor(code)}\n${code}`;
       script = { text, sha: createHash('sha1').update(text).digest('hex') };
       this.#compiled.set(name, script);
     }
@@ -134,8 +140,10 @@ export class Scripts {
     const { sha, text } = this.compiled(call.name);
     const send = () =>
       now
-        ? redis.sendCommand(new Command('evalsha', evalArgs(sha, call), { replyEncoding: 'utf8' }))
-        : redis.call('EVALSHA', evalArgs(sha, call));
+        ? redis.sendCommand(
+            new Command('evalsha', evalArgs(sha, call, this.#keys.prefix), { replyEncoding: 'utf8' }),
+          )
+        : redis.call('EVALSHA', evalArgs(sha, call, this.#keys.prefix));
     try {
       return await send();
     } catch (error) {
@@ -185,7 +193,8 @@ export class Scripts {
     calls: ScriptCall[],
   ): Promise<Array<{ error: Error | null; value: unknown }>> {
     const pipeline: ChainableCommander = redis.pipeline();
-    for (const call of calls) pipeline.call('EVALSHA', evalArgs(this.compiled(call.name).sha, call));
+    for (const call of calls)
+      pipeline.call('EVALSHA', evalArgs(this.compiled(call.name).sha, call, this.#keys.prefix));
     const replies = (await pipeline.exec()) ?? [];
     return replies.map(([error, value]) => ({ error, value }));
   }

@@ -31,9 +31,31 @@ describe('key layout', () => {
     expect(keys.job('emails', 'j-1')).toBe('conveyor:{conveyor}:q:emails:job:j-1');
   });
 
-  it('renders the same names as Lua functions', () => {
+  it('renders the same names as Lua functions, with the prefix read at run time (PFX), not written in', () => {
     const lua = new Keys('p"x').luaKeyFunctions();
-    expect(lua).toContain('local function K_job(q, id) return "p\\034x:{" .. q .. "}:job:" .. id end');
+    expect(lua).toContain('local function K_job(q, id) return PFX .. ":{" .. q .. "}:job:" .. id end');
+    expect(lua).toContain('local K_QUEUES = PFX .. ":{" .. PFX .. "}:queues"');
+    expect(lua).not.toContain('p');
+    // one text for every prefix of a mode: Redis caches each script once, not once per prefix
+    expect(new Keys('other').luaKeyFunctions()).toBe(lua);
+    expect(new Keys('other', 'prefix').luaKeyFunctions()).not.toBe(lua);
+  });
+
+  it('stores a job of a prefix with quotes, braces and non-ASCII exactly where keys.ts says', async () => {
+    const driver = makeDriver(`${newPrefix()}"{é}\\`);
+    const job = newJob({ queue: 'emails' });
+    const keys = [
+      driver.keys.job('emails', job.id),
+      ...(['ready', 'jobs', 'seq', 'marker'] as const).map((kind) => driver.keys.queue('emails', kind)),
+      driver.keys.queues,
+    ];
+    try {
+      await driver.push({ jobs: [job] }, T0);
+      expect(await driver.redis.exists(...keys)).toBe(keys.length);
+      expect(await driver.redis.hget(keys[0]!, 'id')).toBe(job.id);
+    } finally {
+      await driver.redis.del(...keys);
+    }
   });
 
   it('stores a pushed job exactly where keys.ts says, and nothing outside the prefix', async () => {
