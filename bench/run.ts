@@ -84,8 +84,9 @@ const loadStart = loadavg();
 const admin = adminClient();
 const info = await admin.info('server');
 const redisVersion = /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown';
-// The server's Lua state: a script cache filled by other work (a test suite that makes a prefix per test caches
-// its scripts for each) slows every script of both libraries, BullMQ's more (see docs/benchmarks/notes.md).
+// The server's Lua state: a script cache filled by other work (other clients; our own test suite did, before
+// scripts took the prefix as an argument) slows every script of both libraries, BullMQ's more (see
+// docs/benchmarks/notes.md).
 const memory = await admin.info('memory');
 const cachedScripts = Number(/number_of_cached_scripts:(\d+)/.exec(memory)?.[1] ?? NaN);
 const luaMb = Number(/used_memory_lua:(\d+)/.exec(memory)?.[1] ?? NaN) / 1024 / 1024;
