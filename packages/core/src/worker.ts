@@ -588,10 +588,11 @@ export class Worker extends EventEmitter<ConveyorEvents> implements RunnerHost {
    * Blocks until work may be ready: a push (the driver wakes us), the next delayed job's time, or a settle.
    * Says whether the driver's wait returned at once on its own (not woken by this worker or its clock).
    *
-   * On the system clock the wait also reserves, the moment it returns, for the slots free when it began
-   * (`driver.waitAndReserve`: Redis runs the reserve right behind its blocking pop, one round trip sooner than
-   * a reserve sent after the wake-up); the loop then takes those jobs instead of reserving. A fake clock does
-   * not pass with real time, so under one the worker waits, then reserves at the clock's time.
+   * On the system clock, when no job is due before the idle wait ends, the wait also reserves, the moment it
+   * returns, for the slots free when it began (`driver.waitAndReserve`: Redis runs the reserve right behind its
+   * blocking pop, one round trip sooner than a reserve sent after the wake-up); the loop then takes those jobs
+   * instead of reserving. A fake clock does not pass with real time, so under one the worker waits, then
+   * reserves at the clock's time.
    */
   async #waitForWork(nextAvailableAt: number | null): Promise<Waited> {
     if (this.#wakePending) {
@@ -606,8 +607,10 @@ export class Worker extends EventEmitter<ConveyorEvents> implements RunnerHost {
     if (due !== null && due < waitMs) waitMs = due;
     const asked = this.#wanted(this.#runner!.active.size);
     const began = performance.now();
-    if (conveyor.clock === systemClock && asked > 0) {
-      // the wait ends by the next due time at the latest, and the reserve behind it takes that job
+    // Only a wait with no due time before its end reserves behind it: a storage's own timeout may be coarse
+    // (Redis checks blocking timeouts ten times a second), so a wait for a delayed job or a rate window's end
+    // runs on this worker's timer and reserves when it fires.
+    if (conveyor.clock === systemClock && asked > 0 && (due === null || due > waitMs)) {
       this.#reserving++;
       this.#wakePending = false;
       this.#waitReserves = true;

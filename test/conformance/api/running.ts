@@ -346,6 +346,24 @@ export function runningSuite(factory: DriverFactory): void {
       expect(await recordOf(h.driver, job.id)).toMatchObject({ state: 'completed', attempts: 1 });
     });
 
+    it('a worker on the system clock whose next job is due before its idle wait ends waits on its own timer (waitForWork), not waitAndReserve', async () => {
+      const calls = recordWaits();
+      const conveyor = new Conveyor({ driver: calls.driver, jobs: [Noop] });
+      // a job due in 300 ms, an idle wait of a minute: the wait that ends at the due time is the worker's own
+      const job = await conveyor.dispatch(new Noop()).delay(300);
+      const worker = h.worker(conveyor, { concurrency: 1, idleWait: '1m' });
+      const completed = eventFor(worker, 'completed', job.id);
+      await worker.start();
+      await within(completed, 'the delayed job');
+
+      // the first wait came after a reserve that found the job not yet due: it is a waitForWork
+      const firstWait = calls.log.find(
+        (entry) => entry.what === 'waitForWork' || entry.what === 'waitAndReserve',
+      );
+      expect(firstWait?.what).toBe('waitForWork');
+      expect(await recordOf(h.driver, job.id)).toMatchObject({ state: 'completed', attempts: 1 });
+    });
+
     it('under a FakeClock a worker never calls waitAndReserve: it waits for work, then reserves', async () => {
       const calls = recordWaits();
       const conveyor = new Conveyor({ driver: calls.driver, clock: h.clock, jobs: [Noop] });
