@@ -592,6 +592,14 @@ export class Conveyor extends EventEmitter<ConveyorEvents> {
     return super.emit(event, ...args);
   }
 
+  /**
+   * @internal Resolves once the driver subscription behind `batch:finished` listeners is active (at once when
+   * there is none), so a batch dispatched after a listener was added cannot finish before it is watched.
+   */
+  async batchEventsReady(): Promise<void> {
+    await this.#batchEvents?.catch(() => undefined);
+  }
+
   /** Subscribes (once) to the driver's batch events; with no driver yet, `use(driver)` does it. */
   #watchBatchEvents(): void {
     if (this.#batchEvents || !this.#driver) return;

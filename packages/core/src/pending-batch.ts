@@ -171,6 +171,9 @@ export class PendingBatch {
     const members = buildMembers(target, this.#items, id, queue);
     let watch: DriverWatch | undefined;
     if (hasBatchFunctions(this.#functions)) watch = await watchBatchFunctions(target, id, this.#functions);
+    // a `batch:finished` listener added just before this dispatch must see this batch finish (an empty one at once)
+    await this.#conveyor.batchEventsReady();
+    if (target !== this.#conveyor) await target.batchEventsReady();
     try {
       await pushMembers(target, members, () =>
         target.driver.push({ ...members.input, batch }, target.clock.now()),
