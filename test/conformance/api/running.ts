@@ -144,24 +144,39 @@ export function runningSuite(factory: DriverFactory): void {
       expect((await recordOf(h.driver, a.id)).state).toBe('completed');
     });
 
+    /** A driver call `recordCalls` watches, in the order calls began (test marks in between). */
+    type Watched = 'reserve' | 'waitAndReserve' | 'waitForWork';
+    interface Entry {
+      what: Watched | 'dispatch' | 'processing';
+      /** For a call: its arguments and its reply (jobs of a reserve, null for an aborted waitAndReserve). */
+      args?: unknown[];
+      reply?: Promise<unknown>;
+      /** For a mark: the job. */
+      jobId?: string;
+    }
+
     /**
-     * `h.driver` with `asked` (the `max` of every reserve call so far) and `reserved()`, which resolves once the
-     * next reserve call has returned.
+     * `h.driver` with every `reserve`, `waitAndReserve` and `waitForWork` call logged as it begins (with its
+     * arguments and reply), `mark` to log the test's own steps among them, and `began(what, n)`: resolves with
+     * the nth call of `what` (1-based) once it has begun.
      */
-    function watchReserves() {
-      let waiters: Array<() => void> = [];
-      const asked: number[] = [];
+    function recordCalls() {
+      const log: Entry[] = [];
+      const waiters: Array<{ what: Watched; n: number; resolve: (entry: Entry) => void }> = [];
       const driver = h.driver;
+      const calls = (what: Watched) => log.filter((entry) => entry.what === what);
       const watched = new Proxy(driver, {
         get(target, key) {
-          if (key === 'reserve') {
-            return async (...args: Parameters<typeof driver.reserve>) => {
-              asked.push(args[0].max);
-              const result = await target.reserve(...args);
-              const done = waiters;
-              waiters = [];
-              for (const resolve of done) resolve();
-              return result;
+          if (key === 'reserve' || key === 'waitAndReserve' || key === 'waitForWork') {
+            const what: Watched = key;
+            const method = (target[what] as (...args: unknown[]) => Promise<unknown>).bind(target);
+            return (...args: unknown[]) => {
+              const reply = method(...args);
+              const entry: Entry = { what, args, reply };
+              log.push(entry);
+              const n = calls(what).length;
+              for (const waiter of waiters.filter((w) => w.what === what && w.n === n)) waiter.resolve(entry);
+              return reply;
             };
           }
           const value = Reflect.get(target, key, target);
@@ -170,8 +185,15 @@ export function runningSuite(factory: DriverFactory): void {
       });
       return {
         driver: watched,
-        asked,
-        reserved: () => new Promise<void>((resolve) => waiters.push(resolve)),
+        log,
+        calls,
+        mark: (what: 'dispatch' | 'processing', jobId?: string) => log.push({ what, jobId }),
+        began: (what: Watched, n = 1) =>
+          new Promise<Entry>((resolve) => {
+            const existing = calls(what)[n - 1];
+            if (existing) resolve(existing);
+            else waiters.push({ what, n, resolve });
+          }),
       };
     }
 
@@ -198,8 +220,12 @@ export function runningSuite(factory: DriverFactory): void {
           }
         }
         const total = held + 3;
-        const reserves = watchReserves();
-        const conveyor = new Conveyor({ driver: reserves.driver, clock: h.clock, jobs: [Gated] });
+        const calls = recordCalls();
+        // the `max` of every reserve call so far, and a promise of the next reserve call's return
+        const asked = () => calls.calls('reserve').map((entry) => (entry.args![0] as { max: number }).max);
+        const reserved = () =>
+          calls.began('reserve', calls.calls('reserve').length + 1).then((entry) => entry.reply);
+        const conveyor = new Conveyor({ driver: calls.driver, clock: h.clock, jobs: [Gated] });
         const ids: string[] = [];
         for (let i = 0; i < total; i++) {
           gates.set(`j${i}`, deferred());
@@ -216,7 +242,7 @@ export function runningSuite(factory: DriverFactory): void {
           return { pending, processing, completed, started, running };
         };
         // two run, the rest of `held` is reserved ahead (leased, in `processing`), the others wait
-        expect(reserves.asked).toEqual([held]);
+        expect(asked()).toEqual([held]);
         expect(await counts()).toEqual({
           pending: total - held,
           processing: held,
@@ -226,13 +252,13 @@ export function runningSuite(factory: DriverFactory): void {
         });
         // each job that ends frees a slot: the next one starts and the worker reserves one more, never beyond
         for (let k = 0; k < total - held; k++) {
-          const refilled = reserves.reserved();
+          const refilled = reserved();
           const done = eventFor(worker, 'completed', ids[k]!);
           gates.get(`j${k}`)!.resolve();
           await within(refilled, `the reserve after j${k}`);
           await done;
           await settleTurns();
-          expect(reserves.asked).toEqual([held, ...Array(k + 1).fill(1)]);
+          expect(asked()).toEqual([held, ...Array(k + 1).fill(1)]);
           expect(await counts()).toEqual({
             pending: total - held - k - 1,
             processing: held,
@@ -248,57 +274,6 @@ export function runningSuite(factory: DriverFactory): void {
         expect(most).toBe(2);
         expect(started).toBe(total);
       });
-    }
-
-    /** A driver call `recordWaits` watches, in the order calls began (test marks in between). */
-    type Watched = 'reserve' | 'waitAndReserve' | 'waitForWork';
-    interface Entry {
-      what: Watched | 'dispatch' | 'processing';
-      /** For a call: its reply (jobs of a reserve, null for an aborted waitAndReserve); for a mark: the job. */
-      reply?: Promise<unknown>;
-      jobId?: string;
-    }
-
-    /**
-     * `h.driver` with every `reserve`, `waitAndReserve` and `waitForWork` call logged as it begins (with its
-     * reply), `mark` to log the test's own steps among them, and `began(what, n)`: resolves with the nth call
-     * of `what` (1-based) once it has begun.
-     */
-    function recordWaits() {
-      const log: Entry[] = [];
-      const waiters: Array<{ what: Watched; n: number; resolve: (entry: Entry) => void }> = [];
-      const driver = h.driver;
-      const calls = (what: Watched) => log.filter((entry) => entry.what === what);
-      const watched = new Proxy(driver, {
-        get(target, key) {
-          if (key === 'reserve' || key === 'waitAndReserve' || key === 'waitForWork') {
-            const what: Watched = key;
-            const method = (target[what] as (...args: unknown[]) => Promise<unknown>).bind(target);
-            return (...args: unknown[]) => {
-              const reply = method(...args);
-              const entry: Entry = { what, reply };
-              log.push(entry);
-              const n = calls(what).length;
-              for (const waiter of waiters.filter((w) => w.what === what && w.n === n)) waiter.resolve(entry);
-              return reply;
-            };
-          }
-          const value = Reflect.get(target, key, target);
-          return typeof value === 'function' ? value.bind(target) : value;
-        },
-      });
-      return {
-        driver: watched,
-        log,
-        calls,
-        mark: (what: 'dispatch' | 'processing', jobId?: string) => log.push({ what, jobId }),
-        began: (what: Watched, n = 1) =>
-          new Promise<Entry>((resolve) => {
-            const existing = calls(what)[n - 1];
-            if (existing) resolve(existing);
-            else waiters.push({ what, n, resolve });
-          }),
-      };
     }
 
     /** Polls `probe` until it returns something other than null; fails after PATIENCE_MS (real time). */
@@ -317,7 +292,7 @@ export function runningSuite(factory: DriverFactory): void {
     }
 
     it('an idle worker on the system clock takes a job pushed while it waits from its waitAndReserve, no reserve after the wake-up', async () => {
-      const calls = recordWaits();
+      const calls = recordCalls();
       // no clock given: the system clock (the only one under which a worker waits with waitAndReserve)
       const conveyor = new Conveyor({ driver: calls.driver, jobs: [Noop] });
       expect(conveyor.clock).toBe(systemClock);
@@ -347,7 +322,7 @@ export function runningSuite(factory: DriverFactory): void {
     });
 
     it('a worker on the system clock whose next job is due before its idle wait ends waits on its own timer (waitForWork), not waitAndReserve', async () => {
-      const calls = recordWaits();
+      const calls = recordCalls();
       const conveyor = new Conveyor({ driver: calls.driver, jobs: [Noop] });
       // a job due in 300 ms, an idle wait of a minute: the wait that ends at the due time is the worker's own
       const job = await conveyor.dispatch(new Noop()).delay(300);
@@ -365,7 +340,7 @@ export function runningSuite(factory: DriverFactory): void {
     });
 
     it('under a FakeClock a worker never calls waitAndReserve: it waits for work, then reserves', async () => {
-      const calls = recordWaits();
+      const calls = recordCalls();
       const conveyor = new Conveyor({ driver: calls.driver, clock: h.clock, jobs: [Noop] });
       const worker = h.worker(conveyor, { concurrency: 1, idleWait: '1m' });
       worker.on('processing', (job) => calls.mark('processing', job.id));
@@ -390,7 +365,7 @@ export function runningSuite(factory: DriverFactory): void {
     });
 
     it('close() ends a wait in waitAndReserve at once, and a job pushed right after stays pending, attempt not counted', async () => {
-      const calls = recordWaits();
+      const calls = recordCalls();
       const conveyor = new Conveyor({ driver: calls.driver, jobs: [Noop] });
       // an idle wait far longer than PATIENCE_MS: only the abort can end it in time for close()
       const worker = h.worker(conveyor, { concurrency: 1, idleWait: '1m' });
@@ -465,7 +440,7 @@ export function runningSuite(factory: DriverFactory): void {
     });
 
     it("a wait in waitAndReserve is not cut short by its own worker's settle: the chain's next link comes from it", async () => {
-      const calls = recordWaits();
+      const calls = recordCalls();
       const conveyor = new Conveyor({ driver: calls.driver, jobs: [Noop] });
       // two slots: while the first link runs, the loop waits for work for the other one
       const worker = h.worker(conveyor, { concurrency: 2, idleWait: '1m' });
