@@ -323,7 +323,9 @@ export class Conveyor extends EventEmitter<ConveyorEvents> {
     const result = await driver.push({ jobs: [record] }, this.clock.now());
     const outcome = result.jobs[0]!;
     if (outcome.outcome === 'added') {
-      this.emit('dispatched', { id: outcome.id, name: record.name, queue: record.queue, attempt: 0 });
+      // the event object only when someone counts or listens
+      if (this.metricsRecorder || this.listenerCount('dispatched') > 0)
+        this.emit('dispatched', { id: outcome.id, name: record.name, queue: record.queue, attempt: 0 });
     } else {
       this.emitDuplicate(record, outcome.id);
     }

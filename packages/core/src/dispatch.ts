@@ -119,9 +119,13 @@ export class PendingDispatch<J extends Job> implements PromiseLike<JobHandle<Res
 
   /** Sends the job (once: later calls return the same promise). */
   dispatch(): Promise<JobHandle<ResultOf<J>>> {
-    this.#sent ??= this.#conveyor
-      .connectionFor(this.#connection)
-      .then((target) => target.send(this.#job, this.#options) as Promise<JobHandle<ResultOf<J>>>);
+    this.#sent ??= (
+      this.#connection === undefined
+        ? this.#conveyor.send(this.#job, this.#options)
+        : this.#conveyor
+            .connectionFor(this.#connection)
+            .then((target) => target.send(this.#job, this.#options))
+    ) as Promise<JobHandle<ResultOf<J>>>;
     return this.#sent;
   }
 

@@ -90,9 +90,13 @@ export class RedisDriver implements Driver {
   readonly #waiter: WorkWaiter;
   readonly #serverClock: ServerClock;
   readonly #subscriber: Subscriber;
-  readonly #pushes = new PushBatcher(
-    async (input, now) => (await this.#push(input, now, null, true)) ?? { jobs: [], chains: [] },
-  );
+  readonly #pushes = new PushBatcher(async (input, now) => {
+    try {
+      return (await this.#push(input, now, null, true)) ?? { jobs: [], chains: [] };
+    } catch (error) {
+      throw toDriverError(error, 'push', this.#connections.target);
+    }
+  });
   #closing: Promise<void> | undefined;
   /** The last reserve's queues and keys (see #reserveKeys). */
   #lastReserve: { queues: string[]; keys: string[] } | undefined;
@@ -124,10 +128,15 @@ export class RedisDriver implements Driver {
     return this.#connections.main;
   }
 
-  async push(input: PushInput, now: number): Promise<PushResult> {
+  push(input: PushInput, now: number): Promise<PushResult> {
+    // the hot path of every dispatch: the batcher's promise as is (its calls map their errors as #guard does)
+    const batch = input.batch;
+    if (!batch) {
+      if (this.#closing) return Promise.reject(closedError('push'));
+      return this.#pushes.push(input, now);
+    }
     return this.#guard('push', async () => {
-      if (!input.batch) return this.#pushes.push(input, now);
-      const result = await this.#push(input, now, { mode: 'create', record: input.batch });
+      const result = await this.#push(input, now, { mode: 'create', record: batch });
       return result ?? { jobs: [], chains: [] };
     });
   }
