@@ -15,8 +15,8 @@ const CACHE_LIMIT = 100_000;
  */
 export class JobLocator {
   readonly #keys: Keys;
-  #young = new Map<string, string>();
-  #old = new Map<string, string>();
+  #young = new Generation();
+  #old = new Generation();
 
   constructor(keys: Keys) {
     this.#keys = keys;
@@ -25,9 +25,9 @@ export class JobLocator {
   remember(id: string, queue: string): void {
     if (this.#young.size >= CACHE_LIMIT) {
       this.#old = this.#young;
-      this.#young = new Map();
+      this.#young = new Generation();
     }
-    this.#young.set(id, queue);
+    this.#young.add(id, queue);
   }
 
   forget(id: string): void {
@@ -66,5 +66,44 @@ export class JobLocator {
       }
     }
     return found;
+  }
+}
+
+/**
+ * One generation of remembered ids. New ids go to two arrays and are indexed in the map only at the next
+ * lookup: a process that dispatches and never looks a job up (most producers) pays two array appends per job
+ * instead of a map insertion.
+ */
+class Generation {
+  readonly #map = new Map<string, string>();
+  #ids: string[] = [];
+  #queues: string[] = [];
+
+  get size(): number {
+    return this.#map.size + this.#ids.length;
+  }
+
+  add(id: string, queue: string): void {
+    this.#ids.push(id);
+    this.#queues.push(queue);
+  }
+
+  get(id: string): string | undefined {
+    this.#index();
+    return this.#map.get(id);
+  }
+
+  delete(id: string): void {
+    this.#index();
+    this.#map.delete(id);
+  }
+
+  #index(): void {
+    const ids = this.#ids;
+    if (ids.length === 0) return;
+    const queues = this.#queues;
+    for (let i = 0; i < ids.length; i++) this.#map.set(ids[i]!, queues[i]!);
+    this.#ids = [];
+    this.#queues = [];
   }
 }
