@@ -59,14 +59,27 @@ function version(path: string): string {
   return (JSON.parse(readFileSync(new URL(path, ROOT), 'utf8')) as { version: string }).version;
 }
 
-async function gitRevision(): Promise<string> {
+function git(args: string[]): Promise<string | null> {
   return new Promise((resolve) => {
-    const git = spawn('git', ['describe', '--always', '--dirty'], { cwd: fileURLToPath(ROOT) });
+    const child = spawn('git', args, { cwd: fileURLToPath(ROOT) });
     let out = '';
-    git.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    git.on('exit', () => resolve(out.trim() || 'unknown'));
-    git.on('error', () => resolve('unknown'));
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.on('exit', (code) => resolve(code === 0 ? out.trim() : null));
+    child.on('error', () => resolve(null));
   });
+}
+
+/**
+ * The commit measured, with `-dirty` when the tree differs from it outside docs/benchmarks (the bench's own output:
+ * a second run before the first one's report is committed still measures that commit).
+ */
+async function gitRevision(): Promise<string> {
+  const [commit, changes] = await Promise.all([
+    git(['describe', '--always']),
+    git(['status', '--porcelain', '--', '.', ':(exclude)docs/benchmarks']),
+  ]);
+  if (!commit) return 'unknown';
+  return changes === '' ? commit : `${commit}-dirty`;
 }
 
 if (process.env.BENCH_RENDER) {
