@@ -430,6 +430,18 @@ export interface Driver {
   settle(requests: SettleRequest[], now: number): Promise<SettleResult[]>;
 
   /**
+   * `settle(requests, now)`, then `reserve(request)`, in one step of the storage where it can (Redis: one script
+   * call when the jobs and the queues share a hash tag), so a worker's next jobs come back with the outcomes it
+   * stored. The reserve sees everything the settles did: a chain's next link, a batch callback, a freed slot of a
+   * capped queue, a released lock. Either part failing fails the call.
+   */
+  settleAndReserve(
+    requests: SettleRequest[],
+    now: number,
+    request: ReserveRequest,
+  ): Promise<{ settled: SettleResult[]; reserved: ReserveResult }>;
+
+  /**
    * Takes up to `max` processing jobs of `queues` whose lease expired before `now` and gives them a fresh
    * lease (`token`, `now + leaseMs`), which fences out the old holder. Core then settles each one through
    * `settle` as a failed attempt.

@@ -9,7 +9,15 @@ import {
 import { asError, failureOutcome } from './attempt-failure.js';
 import type { ChainInfo } from './chain-handle.js';
 import type { Conveyor } from './conveyor.js';
-import type { JobState, Lease, ReservedJob, SettleOutcome, SettleResult } from './driver.js';
+import type {
+  JobState,
+  Lease,
+  ReservedJob,
+  ReserveRequest,
+  ReserveResult,
+  SettleOutcome,
+  SettleResult,
+} from './driver.js';
 import { type Duration, toMs } from './duration.js';
 import { ConveyorError, quote, StalledError, TimeoutError } from './errors.js';
 import { EventRelay } from './event-relay.js';
@@ -326,6 +334,11 @@ export class JobRunner implements AttemptHost, SettleSink<Attempt> {
   /** Settles waiting for this turn's flush (not sent yet). */
   get settlesQueued(): number {
     return this.#batcher.queued;
+  }
+
+  /** A reserve sent with this turn's settles, in one driver call (see `SettleBatcher.reserveWith`). */
+  reserveWithSettles(request: () => ReserveRequest | null): Promise<ReserveResult | null> {
+    return this.#batcher.reserveWith(request);
   }
 
   error(error: unknown): void {

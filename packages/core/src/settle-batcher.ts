@@ -1,7 +1,15 @@
-import type { Driver, SettleRequest, SettleResult } from './driver.js';
+import type { Driver, ReserveRequest, ReserveResult, SettleRequest, SettleResult } from './driver.js';
 
 /** Largest number of settles sent in one driver call. */
 const MAX_BATCH = 1_000;
+
+/** A reserve that goes with the next flush's settles (see `SettleBatcher.reserveWith`). */
+interface Rider {
+  /** The request, made when the settles go (null: nothing to reserve then). */
+  request(): ReserveRequest | null;
+  resolve(result: ReserveResult | null): void;
+  reject(error: unknown): void;
+}
 
 /** Receives the outcome of a batched settle, item by item, in request order. */
 export interface SettleSink<T> {
@@ -24,6 +32,7 @@ export class SettleBatcher<T> {
   #owners: T[] = [];
   #scheduled = false;
   #inFlight = 0;
+  #rider: Rider | undefined;
 
   constructor(driver: () => Driver, now: () => number, sink: SettleSink<T>) {
     this.#driver = driver;
@@ -41,6 +50,19 @@ export class SettleBatcher<T> {
     return this.#requests.length;
   }
 
+  /**
+   * Sends a reserve with the settles queued now, in the same driver call (`settleAndReserve`), when they go at
+   * the end of this turn: the reserved jobs come back with the outcomes. `request` is called then, so it counts
+   * every attempt that ended in this turn. Resolves with the reserve's result, or null when nothing is queued
+   * or `request` returned null. One rider at a time (the worker's fetch loop).
+   */
+  reserveWith(request: () => ReserveRequest | null): Promise<ReserveResult | null> {
+    if (this.#requests.length === 0 || this.#rider) return Promise.resolve(null);
+    return new Promise((resolve, reject) => {
+      this.#rider = { request, resolve, reject };
+    });
+  }
+
   add(request: SettleRequest, owner: T): void {
     this.#requests.push(request);
     this.#owners.push(owner);
@@ -52,6 +74,8 @@ export class SettleBatcher<T> {
 
   readonly #flush = (): void => {
     this.#scheduled = false;
+    const rider = this.#rider;
+    this.#rider = undefined;
     while (this.#requests.length > 0) {
       const requests =
         this.#requests.length > MAX_BATCH ? this.#requests.splice(0, MAX_BATCH) : this.#requests;
@@ -60,23 +84,37 @@ export class SettleBatcher<T> {
         this.#requests = [];
         this.#owners = [];
       }
-      void this.#send(requests, owners);
+      // the rider goes with the last call
+      void this.#send(requests, owners, this.#requests.length === 0 ? rider : undefined);
     }
   };
 
-  async #send(requests: SettleRequest[], owners: T[]): Promise<void> {
+  async #send(requests: SettleRequest[], owners: T[], rider: Rider | undefined): Promise<void> {
+    const reserve = rider?.request() ?? null;
+    if (rider && !reserve) rider.resolve(null);
     this.#inFlight += requests.length;
     let results: SettleResult[];
+    let reserved: ReserveResult | undefined;
     try {
-      results = await this.#driver().settle(requests, this.#now());
+      const driver = this.#driver();
+      if (reserve) {
+        const answer = await driver.settleAndReserve(requests, this.#now(), reserve);
+        results = answer.settled;
+        reserved = answer.reserved;
+      } else {
+        results = await driver.settle(requests, this.#now());
+      }
     } catch (error) {
       this.#inFlight -= requests.length;
       this.#sink.unsettled(owners, error);
+      if (reserve) rider!.reject(error);
       return;
     }
     this.#inFlight -= requests.length;
     for (let i = 0; i < owners.length; i++) {
       this.#sink.settled(owners[i]!, results[i] ?? { ok: false });
     }
+    // after the settles: their slots are free when the reserved jobs arrive
+    if (reserved) rider!.resolve(reserved);
   }
 }

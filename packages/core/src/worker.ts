@@ -441,24 +441,26 @@ export class Worker extends EventEmitter<ConveyorEvents> implements RunnerHost {
     let errorPause = 0;
     let spins = 0;
     const runner = this.#runner!;
-    // what a wait that reserved when it returned took, and how many it asked for (see `#waitForWork`)
+    // what a wait that reserved when it returned took (see `#waitForWork`), or the reserve sent with the
+    // settles (see `#reserveWithSettles`), and how many it asked for
     let woken: Reservation | undefined;
     while (this.#running) {
-      if (!woken && runner.settlesQueued > 0) {
-        // settles go out at the end of this turn: reserve after them, so both travel in one write
-        await new Promise<void>((resolve) => setImmediate(resolve));
-        if (!this.#running) break;
-      }
-      this.#fill();
-      const want = woken ? woken.asked : this.#wanted(runner.active.size);
-      if (want <= 0) {
-        await new Promise<void>((resolve) => (this.#slotWaiter = resolve));
-        continue;
-      }
       try {
+        if (!woken && runner.settlesQueued > 0) {
+          // settles go out at the end of this turn: the reserve for the slots they free goes with them, in one
+          // driver call, and its jobs come back with their outcomes (taken as a wait's are, below)
+          woken = await this.#reserveWithSettles();
+          if (!this.#running) break;
+        }
+        this.#fill();
+        const want = woken ? woken.asked : this.#wanted(runner.active.size);
+        if (want <= 0) {
+          await new Promise<void>((resolve) => (this.#slotWaiter = resolve));
+          continue;
+        }
         let reserved: ReserveResult;
         if (woken) {
-          // taken by the last wait, and held since: only how many it found still matters
+          // taken by the last wait or with the settles, and held since: only how many it found still matters
           reserved = woken.result;
           woken = undefined;
         } else {
@@ -483,6 +485,33 @@ export class Worker extends EventEmitter<ConveyorEvents> implements RunnerHost {
         if (this.#running) await this.#pause(errorPause);
       }
     }
+  }
+
+  /**
+   * The reserve sent with this turn's settles (`JobRunner.reserveWithSettles`), for the slots wanting jobs when
+   * they go; its jobs are held at once. Undefined when none was sent (no slot wanted one).
+   */
+  async #reserveWithSettles(): Promise<Reservation | undefined> {
+    const runner = this.#runner!;
+    let asked = 0;
+    let result: ReserveResult | null;
+    try {
+      result = await runner.reserveWithSettles(() => {
+        this.#fill();
+        const want = this.#wanted(runner.active.size);
+        if (want <= 0 || !this.#running) return null;
+        asked = want;
+        this.#reserving++;
+        this.#wakePending = false;
+        return this.#reserveRequest(want);
+      });
+    } finally {
+      if (asked > 0) this.#reserving--;
+    }
+    if (result === null) return undefined;
+    const reserved = this.#reserved(result);
+    this.#hold(reserved.jobs);
+    return { result: reserved, asked };
   }
 
   /** Jobs reserved for this worker: started on free slots now, the rest when slots free (or handed back). */

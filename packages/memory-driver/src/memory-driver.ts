@@ -120,17 +120,20 @@ export class MemoryDriver implements Driver {
   }
 
   settle(requests: SettleRequest[], now: number): Promise<SettleResult[]> {
-    return this.step(now, (ctx) =>
-      requests.map((request) => {
-        // only a processing job can settle; the others (or none) get `ok: false`
-        const job = ctx.store.getProcessing(request.jobId);
-        const queue = job?.queue;
-        const result = settleJob(ctx, job, request, now);
-        // a queue with a shared concurrency cap just freed a slot: wake a worker waiting for it
-        if (result.ok && queue !== undefined && ctx.queueSettings.capped(queue)) ctx.workArrived(queue);
-        return result;
-      }),
-    );
+    return this.step(now, (ctx) => settleAll(ctx, requests, now));
+  }
+
+  /** Both in one transition: the reserve sees everything the settles did. */
+  settleAndReserve(
+    requests: SettleRequest[],
+    now: number,
+    request: ReserveRequest,
+  ): Promise<{ settled: SettleResult[]; reserved: ReserveResult }> {
+    return this.step(now, (ctx) => {
+      const settled = settleAll(ctx, requests, now);
+      ctx.lastNow = request.now;
+      return { settled, reserved: reserve(ctx, request) };
+    });
   }
 
   recoverStalled(
@@ -303,4 +306,16 @@ export class MemoryDriver implements Driver {
     }
     return Promise.resolve();
   }
+}
+
+function settleAll(ctx: Context, requests: SettleRequest[], now: number): SettleResult[] {
+  return requests.map((request) => {
+    // only a processing job can settle; the others (or none) get `ok: false`
+    const job = ctx.store.getProcessing(request.jobId);
+    const queue = job?.queue;
+    const result = settleJob(ctx, job, request, now);
+    // a queue with a shared concurrency cap just freed a slot: wake a worker waiting for it
+    if (result.ok && queue !== undefined && ctx.queueSettings.capped(queue)) ctx.workArrived(queue);
+    return result;
+  });
 }

@@ -81,6 +81,12 @@ const SEVEN_DAYS_MS = 7 * 24 * 60 * 60 * 1_000;
  */
 const REMEMBERED_PUSH = 1_000;
 
+/** The settles of one queue: the script call's items, and where each request came in the caller's list. */
+interface SettleGroup {
+  items: Parameters<typeof settleCall>[0];
+  positions: number[];
+}
+
 /** Redis storage for Conveyor: one Lua script per transition, many jobs per round trip. */
 export class RedisDriver implements Driver {
   readonly name = 'redis';
@@ -184,13 +190,18 @@ export class RedisDriver implements Driver {
       // With other calls waiting (a worker's settles): sent with them, in one write.
       const alone = this.redis.autoPipelineQueueSize === 0;
       const reply = (await this.#ctx.scripts.run(this.redis, call, alone)) as unknown[];
-      const result = parseReserveReply(reply, request);
-      const locator = this.#ctx.locator;
-      for (const job of result.jobs) locator.remember(job.id, job.queue);
-      return result;
+      return this.#reservedResult(reply, request);
     } catch (error) {
       throw toDriverError(error, 'reserve', this.#connections.target);
     }
+  }
+
+  /** A reserve script's reply as a result; its jobs are remembered (their settles need no lookup). */
+  #reservedResult(reply: unknown[], request: ReserveRequest): ReserveResult {
+    const result = parseReserveReply(reply, request);
+    const locator = this.#ctx.locator;
+    for (const job of result.jobs) locator.remember(job.id, job.queue);
+    return result;
   }
 
   /** The reserve script's call; `now` is a time, or 'now~correction' (see reserve.lua). */
@@ -251,14 +262,8 @@ export class RedisDriver implements Driver {
     if (request.queues.length > 0) {
       const correction = await this.#guard('waitAndReserve', () => this.#serverClock.correction(request.now));
       const call = this.#reserveCall(request, `${request.now}~${correction}`);
-      behind = async (connection) => {
-        const result = parseReserveReply(
-          (await this.#ctx.scripts.run(connection, call, true)) as unknown[],
-          request,
-        );
-        for (const job of result.jobs) this.#ctx.locator.remember(job.id, job.queue);
-        return result;
-      };
+      behind = async (connection) =>
+        this.#reservedResult((await this.#ctx.scripts.run(connection, call, true)) as unknown[], request);
     }
     const result = (await this.#waiter.wait(this.#markers(request.queues), timeoutMs, signal, behind)) as
       | ReserveResult
@@ -317,36 +322,101 @@ export class RedisDriver implements Driver {
   async settle(requests: SettleRequest[], now: number): Promise<SettleResult[]> {
     return this.#guard('settle', async () => {
       if (requests.length === 0) return [];
-      const located = await this.#ctx.locator.locate(
-        this.redis,
-        requests.map((r) => r.jobId),
-      );
-      const results: SettleResult[] = requests.map(() => ({ ok: false }));
-      // one script call per queue, many items each; calls for several queues share one pipeline
-      const groups = new Map<string, { items: Parameters<typeof settleCall>[0]; positions: number[] }>();
-      requests.forEach((request, i) => {
-        const queue = located.get(request.jobId);
-        if (queue === undefined) return;
-        let group = groups.get(queue);
-        if (!group) groups.set(queue, (group = { items: [], positions: [] }));
-        group.items.push({ jobKey: this.keys.job(queue, request.jobId), request });
-        group.positions.push(i);
-      });
-      const replies = await this.#ctx.scripts.runMany(
-        this.redis,
-        [...groups.values()].map((group) => settleCall(group.items, now)),
-      );
-      [...groups.values()].forEach((group, g) => {
-        const { error, value } = replies[g]!;
-        if (error) throw error;
-        (value as Array<[number, JobState?, unknown?]>).forEach((reply, j) => {
-          if (reply[0] === 1) {
-            results[group.positions[j]!] = { ok: true, state: reply[1]!, batch: parseBatchView(reply[2]) };
-          }
-        });
-      });
-      return results;
+      const groups = this.#settleGroups(requests, await this.#locateSettled(requests));
+      return this.#settled(groups, requests.length, await this.#runSettles(groups, now));
     });
+  }
+
+  /**
+   * One script call (settle-reserve.lua) when the jobs settled and the queues reserved share one hash tag (one
+   * queue, or `hashTag: 'prefix'`); otherwise the settle calls and then the reserve, written together in that
+   * order.
+   */
+  async settleAndReserve(
+    requests: SettleRequest[],
+    now: number,
+    request: ReserveRequest,
+  ): Promise<{ settled: SettleResult[]; reserved: ReserveResult }> {
+    if (this.#closing) throw closedError('settleAndReserve');
+    try {
+      const groups = this.#settleGroups(requests, await this.#locateSettled(requests));
+      const [group, more] = groups.keys();
+      const oneSlot =
+        group !== undefined &&
+        more === undefined &&
+        request.queues.length > 0 &&
+        (this.keys.mode === 'prefix' || request.queues.every((q) => q === group));
+      if (!oneSlot) {
+        // the settle calls are issued first, in this tick, so the reserve goes behind them in the same write
+        const settling = this.#runSettles(groups, now);
+        const [replies, reserved] = await Promise.all([settling, this.reserve(request)]);
+        return { settled: this.#settled(groups, requests.length, replies), reserved };
+      }
+      const settle = settleCall(groups.get(group)!.items, now);
+      const reserve = this.#reserveCall(request, request.now);
+      const reply = (await this.#ctx.scripts.run(this.redis, {
+        name: 'settle-reserve',
+        keys: [...settle.keys, ...reserve.keys],
+        args: [settle.keys.length, settle.args.length, ...settle.args, ...reserve.args],
+      })) as [unknown, unknown[]];
+      const settled = this.#settled(groups, requests.length, [{ error: null, value: reply[0] }]);
+      return { settled, reserved: this.#reservedResult(reply[1], request) };
+    } catch (error) {
+      throw toDriverError(error, 'settleAndReserve', this.#connections.target);
+    }
+  }
+
+  /** The queue of each job settled (a worker's own jobs are remembered: no round trip). */
+  #locateSettled(requests: SettleRequest[]): Promise<Map<string, string>> {
+    return this.#ctx.locator.locate(
+      this.redis,
+      requests.map((r) => r.jobId),
+    );
+  }
+
+  /** Settles grouped by queue (one script call per queue, many items each); unknown jobs are left out. */
+  #settleGroups(requests: SettleRequest[], located: Map<string, string>): Map<string, SettleGroup> {
+    const groups = new Map<string, SettleGroup>();
+    requests.forEach((request, i) => {
+      const queue = located.get(request.jobId);
+      if (queue === undefined) return;
+      let group = groups.get(queue);
+      if (!group) groups.set(queue, (group = { items: [], positions: [] }));
+      group.items.push({ jobKey: this.keys.job(queue, request.jobId), request });
+      group.positions.push(i);
+    });
+    return groups;
+  }
+
+  /** Runs the settle calls of `groups` (calls for several queues share one pipeline). */
+  #runSettles(
+    groups: Map<string, SettleGroup>,
+    now: number,
+  ): Promise<Array<{ error: Error | null; value: unknown }>> {
+    if (groups.size === 0) return Promise.resolve([]);
+    return this.#ctx.scripts.runMany(
+      this.redis,
+      [...groups.values()].map((group) => settleCall(group.items, now)),
+    );
+  }
+
+  /** The settle scripts' replies as one result per request, in request order (unknown jobs: not ok). */
+  #settled(
+    groups: Map<string, SettleGroup>,
+    count: number,
+    replies: Array<{ error: Error | null; value: unknown }>,
+  ): SettleResult[] {
+    const results: SettleResult[] = Array.from({ length: count }, () => ({ ok: false }));
+    [...groups.values()].forEach((group, g) => {
+      const { error, value } = replies[g]!;
+      if (error) throw error;
+      (value as Array<[number, JobState?, unknown?]>).forEach((reply, j) => {
+        if (reply[0] === 1) {
+          results[group.positions[j]!] = { ok: true, state: reply[1]!, batch: parseBatchView(reply[2]) };
+        }
+      });
+    });
+    return results;
   }
 
   async recoverStalled(

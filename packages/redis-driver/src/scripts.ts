@@ -8,6 +8,7 @@ export const SCRIPT_NAMES = [
   'push',
   'reserve',
   'settle',
+  'settle-reserve',
   'extend-leases',
   'recover-stalled',
   'cancel',
@@ -66,6 +67,22 @@ function readLua(relative: string): string {
 }
 
 /**
+ * Expands a `-- compose: a b` line: the bodies of scripts a and b, each as a local function `a_body(KEYS, ARGV)`
+ * (dashes as underscores) returning what the script returns, so one call can run several scripts' work in turn.
+ */
+function composed(body: string): string {
+  return body.replace(/^-- compose: (.+)$/m, (_, names: string) =>
+    names
+      .split(' ')
+      .map(
+        (part) =>
+          `local function ${part.replace(/-/g, '_')}_body(KEYS, ARGV)\n${readLua(`${part}.lua`)}\nend`,
+      )
+      .join('\n'),
+  );
+}
+
+/**
  * EVALSHA's arguments as one array (ioredis sends it as is; no spread of a 100k-argument push), the key prefix
  * last: every script takes it off ARGV first (`local PFX = table.remove(ARGV)`), so its own arguments are as
  * its header says.
@@ -106,7 +123,7 @@ export class Scripts {
   compiled(name: ScriptName): Compiled {
     let script = this.#compiled.get(name);
     if (!script) {
-      const body = readLua(`${name}.lua`);
+      const body = composed(readLua(`${name}.lua`));
       const jobs = /^-- include: jobs$/m.test(body)
         ? JOB_INCLUDES.map((file) => readLua(file)).join('\n')
         : '';

@@ -65,18 +65,22 @@ export function runningSuite(factory: DriverFactory): void {
       expect(started).toEqual(['a', 'b', 'c', 'd', 'e']);
     });
 
-    /** `h.driver` with its settles held until `release()`; `held` resolves when the first one arrives. */
+    /**
+     * `h.driver` with its settles (alone or with a reserve) held until `release()`; `held` resolves when the first
+     * one arrives.
+     */
     function holdSettles() {
       const held = deferred();
       const gate = deferred();
       const driver = h.driver;
       const gated = new Proxy(driver, {
         get(target, key) {
-          if (key === 'settle') {
-            return async (...args: Parameters<typeof driver.settle>) => {
+          if (key === 'settle' || key === 'settleAndReserve') {
+            const method = (target[key] as (...args: unknown[]) => Promise<unknown>).bind(target);
+            return async (...args: unknown[]) => {
               held.resolve();
               await gate.promise;
-              return target.settle(...args);
+              return method(...args);
             };
           }
           const value = Reflect.get(target, key, target);
@@ -145,7 +149,7 @@ export function runningSuite(factory: DriverFactory): void {
     });
 
     /** A driver call `recordCalls` watches, in the order calls began (test marks in between). */
-    type Watched = 'reserve' | 'waitAndReserve' | 'waitForWork';
+    type Watched = 'reserve' | 'waitAndReserve' | 'waitForWork' | 'settleAndReserve';
     interface Entry {
       what: Watched | 'dispatch' | 'processing';
       /** For a call: its arguments and its reply (jobs of a reserve, null for an aborted waitAndReserve). */
@@ -156,18 +160,25 @@ export function runningSuite(factory: DriverFactory): void {
     }
 
     /**
-     * `h.driver` with every `reserve`, `waitAndReserve` and `waitForWork` call logged as it begins (with its
-     * arguments and reply), `mark` to log the test's own steps among them, and `began(what, n)`: resolves with
-     * the nth call of `what` (1-based) once it has begun.
+     * `h.driver` with every `reserve`, `waitAndReserve`, `waitForWork` and `settleAndReserve` call logged as it
+     * begins (with its arguments and reply), `mark` to log the test's own steps among them, `began(what, n)`:
+     * resolves with the nth call of `what` (1-based) once it has begun, `reserves()`: the `max` of every reserve
+     * so far, alone or sent with settles, and `nextReserve()`: the reply of the next one to begin.
      */
     function recordCalls() {
       const log: Entry[] = [];
       const waiters: Array<{ what: Watched; n: number; resolve: (entry: Entry) => void }> = [];
+      const reserveWaiters: Array<(reply: Promise<unknown>) => void> = [];
       const driver = h.driver;
       const calls = (what: Watched) => log.filter((entry) => entry.what === what);
       const watched = new Proxy(driver, {
         get(target, key) {
-          if (key === 'reserve' || key === 'waitAndReserve' || key === 'waitForWork') {
+          if (
+            key === 'reserve' ||
+            key === 'waitAndReserve' ||
+            key === 'waitForWork' ||
+            key === 'settleAndReserve'
+          ) {
             const what: Watched = key;
             const method = (target[what] as (...args: unknown[]) => Promise<unknown>).bind(target);
             return (...args: unknown[]) => {
@@ -176,6 +187,11 @@ export function runningSuite(factory: DriverFactory): void {
               log.push(entry);
               const n = calls(what).length;
               for (const waiter of waiters.filter((w) => w.what === what && w.n === n)) waiter.resolve(entry);
+              if (what === 'reserve' || what === 'settleAndReserve') {
+                const reserve =
+                  what === 'reserve' ? reply : reply.then((both) => (both as { reserved: unknown }).reserved);
+                for (const resolve of reserveWaiters.splice(0)) resolve(reserve);
+              }
               return reply;
             };
           }
@@ -188,6 +204,14 @@ export function runningSuite(factory: DriverFactory): void {
         log,
         calls,
         mark: (what: 'dispatch' | 'processing', jobId?: string) => log.push({ what, jobId }),
+        /** The reply of the next reserve to begin, alone or sent with settles. */
+        nextReserve: () => new Promise<unknown>((resolve) => reserveWaiters.push((reply) => resolve(reply))),
+        reserves: () =>
+          log.flatMap((entry) => {
+            if (entry.what === 'reserve') return [(entry.args![0] as { max: number }).max];
+            if (entry.what === 'settleAndReserve') return [(entry.args![2] as { max: number }).max];
+            return [];
+          }),
         began: (what: Watched, n = 1) =>
           new Promise<Entry>((resolve) => {
             const existing = calls(what)[n - 1];
@@ -221,10 +245,9 @@ export function runningSuite(factory: DriverFactory): void {
         }
         const total = held + 3;
         const calls = recordCalls();
-        // the `max` of every reserve call so far, and a promise of the next reserve call's return
-        const asked = () => calls.calls('reserve').map((entry) => (entry.args![0] as { max: number }).max);
-        const reserved = () =>
-          calls.began('reserve', calls.calls('reserve').length + 1).then((entry) => entry.reply);
+        // the `max` of every reserve so far (alone or with settles), and a promise of the next one's return
+        const asked = calls.reserves;
+        const reserved = calls.nextReserve;
         const conveyor = new Conveyor({ driver: calls.driver, clock: h.clock, jobs: [Gated] });
         const ids: string[] = [];
         for (let i = 0; i < total; i++) {
@@ -371,15 +394,17 @@ export function runningSuite(factory: DriverFactory): void {
       const worker = h.worker(conveyor, { concurrency: 1, idleWait: '1m' });
       worker.on('processing', (job) => calls.mark('processing', job.id));
       // the wait after a first job: the driver is warmed up by then (Redis: its clock offset is measured, so the
-      // blocking pop, with the reserve behind it, is on its way as soon as the call began)
+      // blocking pop, with the reserve behind it, is on its way as soon as the call began). The first job is
+      // pushed while the worker waits, so that wait takes it and the push's wake-up: the next wait is idle.
+      await worker.start();
+      const firstWait = await within(calls.began('waitAndReserve', 1), 'the first wait');
       const first = await conveyor.dispatch(new Noop());
       const firstDone = eventFor(worker, 'completed', first.id);
-      await worker.start();
+      expect(
+        ((await within(firstWait.reply!, 'the first wait')) as ReserveResult).jobs.map((j) => j.id),
+      ).toEqual([first.id]);
       await firstDone;
-      const wait = await within(
-        calls.began('waitAndReserve', calls.calls('waitAndReserve').length + 1),
-        'the idle wait after the first job',
-      );
+      const wait = await within(calls.began('waitAndReserve', 2), 'the idle wait after the first job');
       await settleTurns();
 
       await within(worker.close(), 'close()');
@@ -460,6 +485,44 @@ export function runningSuite(factory: DriverFactory): void {
       // between the first link's start and the second's: the waits only (the second link came from one)
       expect(calls.log.slice(firstAt + 1, secondAt).map((entry) => entry.what)).not.toContain('reserve');
       expect(chain.id).toBeTruthy();
+    });
+
+    it("a busy worker's reserve for its next job goes with the last job's settle, in one settleAndReserve call", async () => {
+      Tagged.runs = [];
+      Tagged.hang = new Set();
+      const calls = recordCalls();
+      const conveyor = new Conveyor({ driver: calls.driver, clock: h.clock, jobs: [Tagged] });
+      const jobs = [];
+      for (const tag of ['a', 'b', 'c']) jobs.push(await conveyor.dispatch(new Tagged(tag)));
+      const worker = h.worker(conveyor, { concurrency: 1 });
+      let completed = 0;
+      const allDone = nextEvent(worker, 'completed', () => ++completed === 3);
+      await worker.start();
+      await allDone;
+      await settleTurns();
+
+      // one reserve to begin with, then each settle carries the reserve for the next job, until one finds none
+      // and the worker waits (a driver's wait may return at once for work pushed earlier: later calls vary)
+      const firstWait = calls.log.findIndex((e) => e.what === 'waitForWork' || e.what === 'waitAndReserve');
+      const busy = calls.log.slice(0, firstWait);
+      expect(busy.map((entry) => entry.what)).toEqual([
+        'reserve',
+        'settleAndReserve',
+        'settleAndReserve',
+        'settleAndReserve',
+      ]);
+      const combined = busy.slice(1);
+      const settledIds = combined.map((entry) =>
+        (entry.args![0] as Array<{ jobId: string }>).map((r) => r.jobId),
+      );
+      expect(settledIds).toEqual(jobs.map((job) => [job.id]));
+      const reservedIds = await Promise.all(
+        combined.map(async (entry) =>
+          ((await entry.reply) as { reserved: ReserveResult }).reserved.jobs.map((job) => job.id),
+        ),
+      );
+      expect(reservedIds).toEqual([[jobs[1]!.id], [jobs[2]!.id], []]);
+      expect(Tagged.runs).toEqual(['a', 'b', 'c']);
     });
 
     it('runOnce takes up to `concurrency` jobs and returns when they are settled', async () => {

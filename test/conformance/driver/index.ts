@@ -18,6 +18,7 @@ import { queueSettingsSuite } from './queue-settings.js';
 import { retentionSuite } from './retention.js';
 import { schedulesSuite } from './schedules.js';
 import { settleSuite } from './settle.js';
+import { settleAndReserveSuite } from './settle-and-reserve.js';
 import { uniquenessSuite } from './uniqueness.js';
 import { waitAndReserveSuite } from './wait-and-reserve.js';
 import { waitForWorkSuite } from './wait-for-work.js';
@@ -30,6 +31,7 @@ export const driverSuites: Array<(factory: DriverFactory) => void> = [
   leasesSuite,
   fencingSuite,
   settleSuite,
+  settleAndReserveSuite,
   cancelSuite,
   progressSuite,
   eventsSuite,

@@ -172,6 +172,15 @@ export class FakeDriver implements Driver {
       : Promise.resolve(requests.map((): SettleResult => ({ ok: false })));
   }
 
+  async settleAndReserve(
+    requests: SettleRequest[],
+    now: number,
+    request: ReserveRequest,
+  ): Promise<{ settled: SettleResult[]; reserved: ReserveResult }> {
+    if (this.inner) return this.inner.settleAndReserve(requests, now, request);
+    return { settled: await this.settle(requests, now), reserved: await this.reserve(request) };
+  }
+
   recoverStalled(
     queues: string[],
     now: number,
