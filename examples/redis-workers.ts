@@ -42,6 +42,9 @@ const workersUsed = new Set(ranBy.values()).size;
 console.log(`200 jobs completed by ${workersUsed} workers on Redis`);
 console.log(JSON.stringify(await app.counts()));
 
-await Promise.all(workerProcesses.map((conveyor) => conveyor.close()));
-await driver.purge(); // deletes every key under the prefix: for examples and tests, not production
-await app.close();
+await Promise.all([app, ...workerProcesses].map((conveyor) => conveyor.close()));
+// Deletes every key under the prefix (for examples and tests, not production), once everything is closed: a
+// closing conveyor still writes its last metrics.
+const cleaner = new RedisDriver({ url, prefix });
+await cleaner.purge();
+await cleaner.close();

@@ -10,8 +10,13 @@ function redisFactory(hashTag: HashTagMode) {
       new RedisDriver({ url: process.env.REDIS_URL, prefix: `conformance-${randomUUID()}`, hashTag }),
     destroy: async (driver: Driver) => {
       const redis = driver as RedisDriver;
-      await redis.purge();
+      // closed first, then purged by a second driver on the same prefix: a closing driver may still write (a
+      // wake-up marker popped for a wait that was aborted goes back to its list), and those writes must not
+      // outlive the test
       await redis.close();
+      const cleaner = new RedisDriver({ url: process.env.REDIS_URL, prefix: redis.keys.prefix, hashTag });
+      await cleaner.purge();
+      await cleaner.close();
     },
   };
 }
