@@ -512,9 +512,7 @@ export class Worker extends EventEmitter<ConveyorEvents> implements RunnerHost {
         const want = this.#wanted(runner.active.size);
         if (want <= 0 || !this.#running) return null;
         asked = want;
-        this.#reserving++;
-        this.#wakePending = false;
-        return this.#reserveRequest(want);
+        return this.#reserveStarts(want);
       });
     } finally {
       if (asked > 0) this.#reserving--;
@@ -533,18 +531,23 @@ export class Worker extends EventEmitter<ConveyorEvents> implements RunnerHost {
   }
 
   async #reserve(max: number): Promise<ReserveResult> {
-    this.#reserving++;
-    this.#wakePending = false;
+    const request = this.#reserveStarts(max);
     let result: ReserveResult;
     try {
-      result = await this.conveyor.driver.reserve(this.#reserveRequest(max));
+      result = await this.conveyor.driver.reserve(request);
     } finally {
       this.#reserving--;
     }
     return this.#reserved(result);
   }
 
-  #reserveRequest(max: number): ReserveRequest {
+  /**
+   * The request of a reserve about to be sent. Until the caller counts it done (`#reserving--`), cancel events
+   * for jobs not known yet are kept for it (see `#reserved`); a wake-up noted before it is spent.
+   */
+  #reserveStarts(max: number): ReserveRequest {
+    this.#reserving++;
+    this.#wakePending = false;
     return {
       queues: this.queues,
       max,
@@ -651,12 +654,11 @@ export class Worker extends EventEmitter<ConveyorEvents> implements RunnerHost {
     // (Redis checks blocking timeouts ten times a second), so a wait for a delayed job or a rate window's end
     // runs on this worker's timer and reserves when it fires.
     if (conveyor.clock === systemClock && asked > 0 && (due === null || due > waitMs)) {
-      this.#reserving++;
-      this.#wakePending = false;
+      const request = this.#reserveStarts(asked);
       this.#waitReserves = true;
       let result: ReserveResult | null;
       try {
-        result = await conveyor.driver.waitAndReserve(this.#reserveRequest(asked), waitMs, controller.signal);
+        result = await conveyor.driver.waitAndReserve(request, waitMs, controller.signal);
       } finally {
         this.#reserving--;
         this.#waitReserves = false;

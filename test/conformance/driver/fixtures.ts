@@ -15,6 +15,7 @@ import type {
   NewChain,
   NewJob,
   ReservedJob,
+  ReserveRequest,
   ReserveResult,
   SettleOutcome,
   SettleResult,
@@ -28,6 +29,8 @@ export const MINUTE = 60_000;
 export const LEASE_MS = 30_000;
 /** How long a test waits for something asynchronous (an event, a wake-up) before calling it missing. */
 export const PATIENCE_MS = 2_000;
+/** A wait long enough that only a wake-up, never the timeout, can end it within PATIENCE_MS. */
+export const LONG_WAIT_MS = 60_000;
 
 /** A fresh lease token (core makes one per reservation). */
 export const newToken = (): string => randomUUID();
@@ -137,16 +140,21 @@ export interface ReserveOptions {
   token?: string;
 }
 
-/** One `reserve` call with sensible defaults (queue `default`, max 10, a fresh token). */
-export function reserve(driver: Driver, now: number, options: ReserveOptions = {}): Promise<ReserveResult> {
-  return driver.reserve({
+/** A reserve request with sensible defaults (queue `default`, max 10, a fresh token). */
+export function reserveRequest(now: number, options: ReserveOptions = {}): ReserveRequest {
+  return {
     queues: options.queues ?? ['default'],
     max: options.max ?? 10,
     leaseMs: options.leaseMs ?? LEASE_MS,
     workerId: options.workerId ?? 'worker-1',
     token: options.token ?? newToken(),
     now,
-  });
+  };
+}
+
+/** One `reserve` call with `reserveRequest`'s defaults. */
+export function reserve(driver: Driver, now: number, options: ReserveOptions = {}): Promise<ReserveResult> {
+  return driver.reserve(reserveRequest(now, options));
 }
 
 /** Reserves the next ready job; fails the test when there is none. */

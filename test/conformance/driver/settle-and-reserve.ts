@@ -1,7 +1,7 @@
-import type { Driver, ReserveRequest } from '@conveyor/core/driver';
+import type { Driver } from '@conveyor/core/driver';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DriverFactory } from '../describe-driver.js';
-import { completed, LEASE_MS, newChain, newJob, newToken, reserveOne, SECOND, T0 } from './fixtures.js';
+import { completed, LEASE_MS, newChain, newJob, reserveOne, reserveRequest, SECOND, T0 } from './fixtures.js';
 
 /**
  * `settleAndReserve`: the settles, then the reserve, with everything the settles did visible to the reserve.
@@ -15,16 +15,6 @@ export function settleAndReserveSuite(factory: DriverFactory): void {
     });
     afterEach(async () => {
       await factory.destroy(driver);
-    });
-
-    const request = (now: number, fields: Partial<ReserveRequest> = {}): ReserveRequest => ({
-      queues: ['default'],
-      max: 10,
-      leaseMs: LEASE_MS,
-      workerId: 'worker-1',
-      token: newToken(),
-      now,
-      ...fields,
     });
 
     for (const queues of [['default'], ['other', 'default']]) {
@@ -41,7 +31,7 @@ export function settleAndReserveSuite(factory: DriverFactory): void {
             { jobId: second.id, token: 'stale', outcome: completed() },
           ],
           T0 + SECOND,
-          request(T0 + 2 * SECOND, { queues, token: 'tok-next' }),
+          reserveRequest(T0 + 2 * SECOND, { queues, token: 'tok-next' }),
         );
 
         expect(settled).toEqual([{ ok: true, state: 'completed', batch: null }, { ok: false }]);
@@ -70,7 +60,7 @@ export function settleAndReserveSuite(factory: DriverFactory): void {
       const { settled, reserved } = await driver.settleAndReserve(
         [{ jobId: one.id, token: running.token, outcome: completed() }],
         T0 + SECOND,
-        request(T0 + SECOND),
+        reserveRequest(T0 + SECOND),
       );
 
       expect(settled).toEqual([{ ok: true, state: 'completed', batch: null }]);
@@ -87,7 +77,7 @@ export function settleAndReserveSuite(factory: DriverFactory): void {
       const { reserved } = await driver.settleAndReserve(
         [{ jobId: running.id, token: running.token, outcome: completed() }],
         T0 + SECOND,
-        request(T0 + SECOND),
+        reserveRequest(T0 + SECOND),
       );
 
       expect(reserved.jobs.map((job) => job.id)).toEqual([b.id]);
@@ -96,14 +86,14 @@ export function settleAndReserveSuite(factory: DriverFactory): void {
     it('with nothing to settle it is a reserve; with nothing ready the reserve is empty', async () => {
       const job = newJob();
       await driver.push({ jobs: [job] }, T0);
-      const first = await driver.settleAndReserve([], T0, request(T0));
+      const first = await driver.settleAndReserve([], T0, reserveRequest(T0));
       expect(first.settled).toEqual([]);
       expect(first.reserved.jobs.map((j) => j.id)).toEqual([job.id]);
 
       const second = await driver.settleAndReserve(
         [{ jobId: job.id, token: first.reserved.jobs[0]!.token, outcome: completed() }],
         T0 + SECOND,
-        request(T0 + SECOND),
+        reserveRequest(T0 + SECOND),
       );
       expect(second.settled).toEqual([{ ok: true, state: 'completed', batch: null }]);
       expect(second.reserved).toEqual({ jobs: [], nextAvailableAt: null });

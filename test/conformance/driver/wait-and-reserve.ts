@@ -2,10 +2,17 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Driver, ReserveRequest, ReserveResult } from '@conveyor/core/driver';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DriverFactory } from '../describe-driver.js';
-import { LEASE_MS, newJob, newToken, PATIENCE_MS, reserve, within } from './fixtures.js';
+import {
+  LEASE_MS,
+  LONG_WAIT_MS,
+  newJob,
+  PATIENCE_MS,
+  type ReserveOptions,
+  reserve,
+  reserveRequest,
+  within,
+} from './fixtures.js';
 
-/** A wait long enough that only a wake-up, never the timeout, can end it within PATIENCE_MS. */
-const LONG_WAIT_MS = 60_000;
 /**
  * How far a driver's measure of the time that passed may run ahead of this process's (Redis measures it on
  * its server clock, corrected by an estimated offset).
@@ -31,15 +38,8 @@ export function waitAndReserveSuite(factory: DriverFactory): void {
       await factory.destroy(driver);
     });
 
-    const request = (fields: Partial<ReserveRequest> = {}): ReserveRequest => ({
-      queues: ['default'],
-      max: 10,
-      leaseMs: LEASE_MS,
-      workerId: 'worker-1',
-      token: newToken(),
-      now: Date.now(),
-      ...fields,
-    });
+    /** Real time as `now` (see above). */
+    const request = (options: ReserveOptions = {}) => reserveRequest(Date.now(), options);
 
     /**
      * A job pushed `pauseMs` after a waitAndReserve began (at once when 0) is what that call takes, no later than

@@ -2,6 +2,7 @@ import type { Driver } from '@conveyor/core/driver';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DriverFactory } from '../describe-driver.js';
 import {
+  LONG_WAIT_MS,
   newJob,
   PATIENCE_MS,
   releasedUntil,
@@ -11,9 +12,6 @@ import {
   T0,
   within,
 } from './fixtures.js';
-
-/** A wait long enough that only a wake-up, never the timeout, can end it within PATIENCE_MS. */
-const LONG_WAIT_MS = 60_000;
 
 export function waitForWorkSuite(factory: DriverFactory): void {
   describe('waitForWork', () => {
