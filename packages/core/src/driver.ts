@@ -250,6 +250,12 @@ export interface SettleRequest {
   jobId: string;
   token: string;
   outcome: SettleOutcome;
+  /**
+   * The queue the job was reserved from, when the caller has it (a worker always does): a driver that files jobs
+   * by queue finds the job there without a lookup. A settle that names another queue than the job's is stale
+   * (`ok: false`) and changes nothing.
+   */
+  queue?: string;
 }
 
 /** What a batch looks like after a settle, and which thresholds that settle crossed. */

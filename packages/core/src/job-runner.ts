@@ -319,7 +319,12 @@ export class JobRunner implements AttemptHost, SettleSink<Attempt> {
       for (const attempt of again) {
         attempt.settleRetries--;
         this.#batcher.add(
-          { jobId: attempt.record.id, token: attempt.record.token, outcome: attempt.outcome! },
+          {
+            jobId: attempt.record.id,
+            token: attempt.record.token,
+            outcome: attempt.outcome!,
+            queue: attempt.record.queue,
+          },
           attempt,
         );
       }
@@ -426,7 +431,8 @@ export class JobRunner implements AttemptHost, SettleSink<Attempt> {
       attempt.timer = undefined;
     }
     this.active.delete(attempt.record.id);
-    this.#batcher.add({ jobId: attempt.record.id, token: attempt.record.token, outcome }, attempt);
+    const { id, token, queue } = attempt.record;
+    this.#batcher.add({ jobId: id, token, outcome, queue }, attempt);
     this.#host.attemptEnded(attempt);
   }
 

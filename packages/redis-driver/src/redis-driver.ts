@@ -283,6 +283,7 @@ export class RedisDriver implements Driver {
       jobId: job.id,
       token: job.token,
       outcome: { type: 'released' as const, availableAt: at },
+      queue: job.queue,
     }));
     this.settle(requests, at).catch(() => {
       // closing, or Redis gone: the leases expire and stalled recovery takes the jobs back
@@ -366,12 +367,20 @@ export class RedisDriver implements Driver {
     }
   }
 
-  /** The queue of each job settled (a worker's own jobs are remembered: no round trip). */
-  #locateSettled(requests: SettleRequest[]): Promise<Map<string, string>> {
-    return this.#ctx.locator.locate(
-      this.redis,
-      requests.map((r) => r.jobId),
-    );
+  /**
+   * The queue of each job settled: the one a request names (a worker's always do), else the job locator's (a
+   * worker's own jobs are remembered: no round trip).
+   */
+  async #locateSettled(requests: SettleRequest[]): Promise<Map<string, string>> {
+    const located = new Map<string, string>();
+    let unnamed: string[] | undefined;
+    for (const { jobId, queue } of requests) {
+      if (queue !== undefined) located.set(jobId, queue);
+      else (unnamed ??= []).push(jobId);
+    }
+    if (unnamed === undefined) return located;
+    for (const [id, queue] of await this.#ctx.locator.locate(this.redis, unnamed)) located.set(id, queue);
+    return located;
   }
 
   /** Settles grouped by queue (one script call per queue, many items each); unknown jobs are left out. */

@@ -53,6 +53,27 @@ export function fencingSuite(factory: DriverFactory): void {
       });
     });
 
+    it('a settle that names its queue: the job’s settles it, another queue’s is stale and changes nothing', async () => {
+      const mail = newJob({ queue: 'mail' });
+      const other = newJob({ queue: 'mail' });
+      await driver.push({ jobs: [mail, other] }, T0);
+      const [first, second] = (await reserve(driver, T0, { queues: ['mail'], max: 2 })).jobs;
+      const before = await driver.get(second!.id);
+
+      const results = await driver.settle(
+        [
+          { jobId: first!.id, token: first!.token, outcome: completed('"sent"'), queue: 'mail' },
+          { jobId: second!.id, token: second!.token, outcome: completed(), queue: 'default' },
+        ],
+        T0 + 1,
+      );
+
+      expect(results).toEqual([{ ok: true, state: 'completed', batch: null }, { ok: false }]);
+      expect(await driver.get(first!.id)).toMatchObject({ state: 'completed', result: '"sent"' });
+      expect(await driver.get(second!.id)).toEqual(before);
+      expect(await settle(driver, second!, completed(), T0 + 2)).toMatchObject({ ok: true });
+    });
+
     it('refuses a second settle with the same token: a job completes once', async () => {
       const job = newJob();
       await driver.push({ jobs: [job] }, T0);
