@@ -16,6 +16,7 @@ import type {
   ReserveRequest,
   ReserveResult,
   SettleOutcome,
+  SettleRequest,
   SettleResult,
 } from './driver.js';
 import { type Duration, toMs } from './duration.js';
@@ -318,15 +319,7 @@ export class JobRunner implements AttemptHost, SettleSink<Attempt> {
     this.#conveyor.clock.setTimeout(() => {
       for (const attempt of again) {
         attempt.settleRetries--;
-        this.#batcher.add(
-          {
-            jobId: attempt.record.id,
-            token: attempt.record.token,
-            outcome: attempt.outcome!,
-            queue: attempt.record.queue,
-          },
-          attempt,
-        );
+        this.#batcher.add(settleRequest(attempt, attempt.outcome!), attempt);
       }
     }, delay);
   }
@@ -431,8 +424,7 @@ export class JobRunner implements AttemptHost, SettleSink<Attempt> {
       attempt.timer = undefined;
     }
     this.active.delete(attempt.record.id);
-    const { id, token, queue } = attempt.record;
-    this.#batcher.add({ jobId: id, token, outcome, queue }, attempt);
+    this.#batcher.add(settleRequest(attempt, outcome), attempt);
     this.#host.attemptEnded(attempt);
   }
 
@@ -470,4 +462,10 @@ export class JobRunner implements AttemptHost, SettleSink<Attempt> {
     this.#host.attemptDone(attempt);
     attempt.group?.one();
   }
+}
+
+/** An attempt's settle, naming its queue (the driver then needs no lookup to find the job). */
+function settleRequest(attempt: Attempt, outcome: SettleOutcome): SettleRequest {
+  const { id, token, queue } = attempt.record;
+  return { jobId: id, token, outcome, queue };
 }

@@ -32,8 +32,8 @@ function finish(ctx: Context, job: StoredJob, state: JobState, now: number): Set
 /**
  * Settles one reserved job (`job`: the one stored under `request.jobId`, already looked up; undefined when there
  * is none), fenced by its lease token: a job that is gone, not processing, holds another token, or is not of the
- * queue the request names is left alone (`ok: false`). Every settle clears the lease. `cancelRequested` is kept as a record of the request (a job
- * released while a cancel was pending carries it into its next reservation).
+ * queue the request names is left alone (`ok: false`). Every settle clears the lease. `cancelRequested` is kept
+ * as a record of the request (a job released while a cancel was pending carries it into its next reservation).
  */
 export function settleJob(
   ctx: Context,
