@@ -41,6 +41,33 @@ describe('reserve', () => {
     expect(await driver.redis.llen(marker)).toBe(1);
   });
 
+  it("keeps a busy queue's active set a skiplist, without the member that made it one", async () => {
+    const driver = makeDriver(prefix);
+    const jobs = Array.from({ length: 9 }, () => newJob({ queue: 'wide' }));
+    await driver.push({ jobs }, T0);
+    const active = driver.keys.queue('wide', 'active');
+
+    const one = await reserveAll(driver, T0, ['wide'], 1);
+    expect(await driver.redis.object('ENCODING', active)).toBe('listpack');
+    const more = await reserveAll(driver, T0, ['wide'], 5);
+
+    expect(await driver.redis.object('ENCODING', active)).toBe('skiplist');
+    const taken = [...one.jobs, ...more.jobs].map((job) => job.id);
+    expect((await driver.redis.zrange(active, 0, -1)).sort()).toEqual([...taken].sort());
+    expect((await driver.counts('wide')).processing).toBe(6);
+  });
+
+  it('returns every stored field of a job that has more than the ones each job is pushed with', async () => {
+    const driver = makeDriver(prefix);
+    const job = newJob({ queue: 'extra' });
+    await driver.push({ jobs: [job] }, T0);
+    await driver.redis.hset(driver.keys.job('extra', job.id), 'progress', '{"done":3}');
+
+    const { jobs } = await reserveAll(driver, T0, ['extra']);
+
+    expect(jobs[0]).toMatchObject({ id: job.id, payload: job.payload, progress: '{"done":3}', attempts: 1 });
+  });
+
   it('hands out a job whose hash is corrupt instead of failing the whole reservation', async () => {
     const driver = makeDriver(prefix);
     const broken = newJob({ queue: 'corrupt' });
