@@ -43,6 +43,37 @@ export function parseErrors(value: string | null | undefined): JobErrorRecord[] 
   }
 }
 
+/** What a job's `meta` field keeps (see `readMeta`). */
+export interface JobMeta {
+  createdAt: number;
+  maxAttempts: number;
+  name: string;
+  options: string;
+}
+
+/**
+ * A job's `meta` field, `createdAt,maxAttempts,nameLength,` then the name and the options (job_meta in base.lua;
+ * nameLength in UTF-16 code units, a JavaScript string's length). Never throws: a value whose head does not parse
+ * gives the defaults (created at 0, one attempt, empty name and options), a corrupt number its default.
+ */
+export function readMeta(meta: string | null | undefined): JobMeta {
+  const text = meta ?? '';
+  const a = text.indexOf(',');
+  const b = text.indexOf(',', a + 1);
+  const c = text.indexOf(',', b + 1);
+  const length = Number(text.slice(b + 1, c));
+  if (a < 0 || b < 0 || c < 0 || !Number.isInteger(length) || length < 0) {
+    return { createdAt: 0, maxAttempts: 1, name: '', options: '' };
+  }
+  const nameEnd = c + 1 + length;
+  return {
+    createdAt: int(text.slice(0, a)) ?? 0,
+    maxAttempts: int(text.slice(a + 1, b)) ?? 1,
+    name: text.slice(c + 1, nameEnd),
+    options: text.slice(nameEnd),
+  };
+}
+
 /**
  * A job hash to a record. Never throws: a corrupt or partial hash becomes a record with whatever fields exist
  * (missing strings empty, numbers 0 or null), so core can fail that job with a parse error and go on.
@@ -53,19 +84,23 @@ export function parseJob(h: Hash): StoredJob {
   return job;
 }
 
-/** The public fields of a job hash (see `parseJob`). */
+/**
+ * The public fields of a job hash (see `parseJob`). The hash holds neither the id nor the queue (both are in its
+ * key): the reader adds them as fields `id` and `queue`.
+ */
 function recordOf(h: Hash): JobRecord {
+  const meta = readMeta(h.meta);
   return {
     id: h.id ?? '',
-    name: h.name ?? '',
+    name: meta.name,
     queue: h.queue ?? '',
     payload: h.payload ?? '',
-    options: h.options ?? '',
+    options: meta.options,
     state: (h.state ?? 'failed') as JobState,
     priority: int(h.priority) ?? 2,
     attempts: int(h.attempts) ?? 0,
-    maxAttempts: int(h.maxAttempts) ?? 1,
-    createdAt: int(h.createdAt) ?? 0,
+    maxAttempts: meta.maxAttempts,
+    createdAt: meta.createdAt,
     availableAt: int(h.availableAt) ?? 0,
     startedAt: int(h.startedAt),
     finishedAt: int(h.finishedAt),

@@ -31,7 +31,7 @@ export async function getJob(ctx: DriverContext, id: string): Promise<JobRecord 
   const cached = ctx.locator.cached(id);
   if (cached !== undefined) {
     const hash = await ctx.redis.hgetall(ctx.keys.job(cached, id));
-    if (hash.id !== undefined) return publicJob(parseJob(hash));
+    if (hash.state !== undefined) return publicJob(parseJob(located(hash, id, cached)));
   }
   const all = await queues(ctx);
   if (all.length === 0) return null;
@@ -41,12 +41,19 @@ export async function getJob(ctx: DriverContext, id: string): Promise<JobRecord 
   for (const [i, [error, hash]] of replies.entries()) {
     if (error) throw error;
     const found = hash as Record<string, string>;
-    if (found.id !== undefined) {
+    if (found.state !== undefined) {
       ctx.locator.remember(id, all[i]!);
-      return publicJob(parseJob(found));
+      return publicJob(parseJob(located(found, id, all[i]!)));
     }
   }
   return null;
+}
+
+/** A job hash with the id and queue its key holds (see `recordOf` in codec.ts). */
+function located(hash: Record<string, string>, id: string, queue: string): Record<string, string> {
+  hash.id = id;
+  hash.queue = queue;
+  return hash;
 }
 
 export async function listJobs(ctx: DriverContext, filter: ListFilter): Promise<JobRecord[]> {

@@ -83,7 +83,7 @@ const REMEMBERED_PUSH = 1_000;
 
 /** The settles of one queue: the script call's items, and where each request came in the caller's list. */
 interface SettleGroup {
-  items: Parameters<typeof settleCall>[0];
+  items: Parameters<typeof settleCall>[1];
   positions: number[];
 }
 
@@ -353,7 +353,7 @@ export class RedisDriver implements Driver {
         const [replies, reserved] = await Promise.all([settling, this.reserve(request)]);
         return { settled: this.#settled(groups, requests.length, replies), reserved };
       }
-      const settle = settleCall(groups.get(group)!.items, now);
+      const settle = settleCall(group, groups.get(group)!.items, now);
       const reserve = this.#reserveCall(request, request.now);
       const reply = (await this.#ctx.scripts.run(this.redis, {
         name: 'settle-reserve',
@@ -405,7 +405,7 @@ export class RedisDriver implements Driver {
     if (groups.size === 0) return Promise.resolve([]);
     return this.#ctx.scripts.runMany(
       this.redis,
-      [...groups.values()].map((group) => settleCall(group.items, now)),
+      [...groups].map(([queue, group]) => settleCall(queue, group.items, now)),
     );
   }
 
@@ -453,7 +453,7 @@ export class RedisDriver implements Driver {
       const [state, view] = (await this.#run({
         name: 'cancel',
         keys: [this.keys.job(queue, jobId)],
-        args: [jobId, now],
+        args: [jobId, now, queue],
       })) as [JobState | null, unknown];
       if (!state) return null;
       return { state, batch: parseBatchView(view) };
@@ -467,7 +467,7 @@ export class RedisDriver implements Driver {
       const stored = await this.#run({
         name: 'set-progress',
         keys: [this.keys.job(queue, lease.jobId)],
-        args: [lease.jobId, lease.token, progress],
+        args: [lease.jobId, lease.token, progress, queue],
       });
       return stored === 1;
     });

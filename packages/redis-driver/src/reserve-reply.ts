@@ -1,31 +1,27 @@
 import type { ReservedJob, ReserveRequest, ReserveResult } from '@conveyor/core/driver';
-import { int, parseErrors } from './codec.js';
+import { int, parseErrors, readMeta } from './codec.js';
 
 /**
- * The reply of `reserve.lua`: `[nextAvailableAt | '', startedAt, leaseExpiresAt, job1, job2, ...]`, each job
- * the values of these fields in this order (null when missing). The script returns only what the caller does
- * not know already: state (processing), workerId and token (the request's) and cancelRequested (cleared by the
- * reservation) are filled in here, so the reply carries no field names and no values the worker sent.
+ * The reply of `reserve.lua`: `[nextAvailableAt | '', startedAt, leaseExpiresAt, id1, queue1, job1, ...]`, each
+ * job the values of these fields in this order (null when missing; a plain job's reply stops after `attempts`).
+ * The script returns only what the caller does not know already: state (processing), workerId and token (the
+ * request's) and cancelRequested (cleared by the reservation) are filled in here, so the reply carries no field
+ * names and no values the worker sent.
  */
 const F = {
-  id: 0,
-  name: 1,
-  queue: 2,
-  payload: 3,
-  options: 4,
-  priority: 5,
-  attempts: 6,
-  maxAttempts: 7,
-  createdAt: 8,
-  availableAt: 9,
-  finishedAt: 10,
-  progress: 11,
-  result: 12,
-  errors: 13,
-  batchId: 14,
-  chainId: 15,
-  chainIndex: 16,
-  uniqueKey: 17,
+  payload: 0,
+  meta: 1,
+  priority: 2,
+  availableAt: 3,
+  attempts: 4,
+  finishedAt: 5,
+  progress: 6,
+  result: 7,
+  errors: 8,
+  batchId: 9,
+  chainId: 10,
+  chainIndex: 11,
+  uniqueKey: 12,
 } as const;
 
 type Value = string | null | undefined;
@@ -39,20 +35,21 @@ export function parseReserveReply(reply: unknown[], request: ReserveRequest): Re
   const startedAt = int(reply[1] as Value);
   const leaseExpiresAt = int(reply[2] as Value);
   const jobs: ReservedJob[] = [];
-  for (let i = 3; i < reply.length; i++) {
-    const v = reply[i] as Value[];
+  for (let i = 3; i + 2 < reply.length; i += 3) {
+    const v = reply[i + 2] as Value[];
+    const meta = readMeta(v[F.meta]);
     // same fields, in the same order, as codec.ts builds a record (one object shape for every reserved job)
     jobs.push({
-      id: v[F.id] ?? '',
-      name: v[F.name] ?? '',
-      queue: v[F.queue] ?? '',
+      id: String(reply[i]),
+      name: meta.name,
+      queue: String(reply[i + 1]),
       payload: v[F.payload] ?? '',
-      options: v[F.options] ?? '',
+      options: meta.options,
       state: 'processing',
       priority: int(v[F.priority]) ?? 2,
       attempts: int(v[F.attempts]) ?? 0,
-      maxAttempts: int(v[F.maxAttempts]) ?? 1,
-      createdAt: int(v[F.createdAt]) ?? 0,
+      maxAttempts: meta.maxAttempts,
+      createdAt: meta.createdAt,
       availableAt: int(v[F.availableAt]) ?? 0,
       startedAt,
       finishedAt: int(v[F.finishedAt]),

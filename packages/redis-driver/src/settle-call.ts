@@ -1,13 +1,14 @@
 import type { SettleRequest } from '@conveyor/core/driver';
 import type { ScriptArg, ScriptCall } from './scripts.js';
 
-/** Builds one `settle` script call for jobs of one queue (see settle.lua for the argument layout). */
+/** Builds one `settle` script call for jobs of `queue` (see settle.lua for the argument layout). */
 export function settleCall(
+  queue: string,
   items: Array<{ jobKey: string; request: SettleRequest }>,
   now: number,
 ): ScriptCall {
   const keys: string[] = [];
-  const args: ScriptArg[] = [now];
+  const args: ScriptArg[] = [now, queue];
   for (const { jobKey, request } of items) {
     keys.push(jobKey);
     const { outcome } = request;

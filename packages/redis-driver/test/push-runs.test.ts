@@ -88,6 +88,32 @@ describe('push: runs of jobs', () => {
     expect(reserved.map((job) => job.id)).toEqual(expected.map((job) => job.id));
   });
 
+  it('keeps names with commas, digits and characters of 2, 3 and 4 UTF-8 bytes whole in every read', async () => {
+    const driver = makeDriver(prefix);
+    const q = `names-${randomUUID()}`;
+    const names = ['Send,Email', '12,3', 'Réçu', '通知', 'Alert🚀'];
+    const jobs = names.map((name, i) => newJob({ queue: q, name, options: `{"n":${i},"x":"a,b"}` }));
+    // one plain push per name (its own template), and one through enqueue (a unique key)
+    await driver.push({ jobs }, T0);
+    const unique = newJob({
+      queue: q,
+      name: 'Ünïque🚀,x',
+      unique: { key: `u-${q}`, ttlMs: null, until: 'completed' },
+    });
+    await driver.push({ jobs: [unique] }, T0);
+    const all = [...jobs, unique];
+
+    for (const job of all) {
+      expect(await driver.get(job.id)).toMatchObject({ name: job.name, options: job.options, createdAt: T0 });
+      const listed = await driver.list({ queue: q, name: job.name });
+      expect(listed.map((j) => j.id)).toEqual([job.id]);
+    }
+    const { jobs: reserved } = await reserveAll(driver, T0, [q]);
+    expect(reserved.map((j) => [j.id, j.name, j.options, j.maxAttempts])).toEqual(
+      all.map((j) => [j.id, j.name, j.options, j.maxAttempts]),
+    );
+  });
+
   it('stores a batch of more jobs than one variadic write holds: one long run, then runs alternating queues', async () => {
     const driver = makeDriver(prefix);
     const batch = batchOf();

@@ -75,7 +75,7 @@ describe('reserve', () => {
     await driver.push({ jobs: [broken, fine] }, T0);
     const key = driver.keys.job('corrupt', broken.id);
     await driver.redis.hset(key, 'errors', '[{not json', 'attempts', 'x');
-    await driver.redis.hdel(key, 'payload', 'name');
+    await driver.redis.hdel(key, 'payload', 'meta');
 
     const { jobs } = await reserveAll(driver, T0, ['corrupt']);
 

@@ -3,12 +3,21 @@
 -- KEYS[1]  the queue's jobs index (score = createdAt, member = 16-digit seq + id)
 -- ARGV[1] queue, ARGV[2] state or '', ARGV[3] name or '', ARGV[4] offset, ARGV[5] limit
 --
--- Returns { job1 fields (HGETALL), ... }.
+-- Returns { job1 fields (HGETALL, then 'id' and 'queue' with theirs), ... }.
 local jobs = KEYS[1]
 local q = ARGV[1]
 local state, name = nz(ARGV[2]), nz(ARGV[3])
+-- a name filter compares the name's part of the meta field: length and name (see job_meta in base.lua)
+local nameMeta = name and string.sub(job_meta('', '', name, ''), 3)
 local offset, limit = tonumber(ARGV[4]), tonumber(ARGV[5])
 local CHUNK = 500
+
+-- whether a meta field's name part (after createdAt and maxAttempts) starts with `part`
+local function meta_name_is(meta, part)
+  if not meta then return false end
+  local at = string.find(meta, ',', (string.find(meta, ',', 1, true) or #meta) + 1, true)
+  return at ~= nil and string.sub(meta, at + 1, at + #part) == part
+end
 
 local out = {}
 local matched = 0
@@ -22,13 +31,18 @@ while #out < limit do
     local jk = K_job(q, id)
     local ok = true
     if state or name then
-      local f = redis.call('HMGET', jk, 'state', 'name')
-      ok = (not state or f[1] == state) and (not name or f[2] == name)
+      local f = redis.call('HMGET', jk, 'state', 'meta')
+      ok = (not state or f[1] == state) and (not name or meta_name_is(f[2], nameMeta))
     end
     if ok then
       matched = matched + 1
       if matched > offset then
-        out[#out + 1] = redis.call('HGETALL', jk)
+        local h = redis.call('HGETALL', jk)
+        h[#h + 1] = 'id'
+        h[#h + 1] = id
+        h[#h + 1] = 'queue'
+        h[#h + 1] = q
+        out[#out + 1] = h
         if #out >= limit then break end
       end
     end

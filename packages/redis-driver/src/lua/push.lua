@@ -51,7 +51,7 @@ for t = 1, templateCount do
     uniqueUntil = ARGV[a + 7], batchId = nz(ARGV[a + 8]),
   }
   templates[t].priorityText = num(templates[t].priority)
-  templates[t].maxAttemptsText = num(templates[t].maxAttempts)
+  templates[t].meta = job_meta(num(now), num(templates[t].maxAttempts), templates[t].name, templates[t].options)
   a = a + 9
 end
 
@@ -133,7 +133,7 @@ for _ = 1, runCount do
     local at = now + t.delayMs
     local state = delayed and 'delayed' or 'pending'
     local atText = num(at)
-    local name, options, priorityText, maxAttemptsText = t.name, t.options, t.priorityText, t.maxAttemptsText
+    local meta, priorityText = t.meta, t.priorityText
     local jobsKey = K_queue(q, 'jobs')
     local waitKey, waitScore
     if delayed then waitKey, waitScore = K_queue(q, 'delayed'), atText
@@ -186,18 +186,17 @@ for _ = 1, runCount do
       else
         payload = ARGV[a + k]
       end
+      -- the fields write_job (enqueue.lua) writes
       if bid then
-        call('HSET', jk, 'id', id, 'name', name, 'queue', q, 'payload', payload, 'options', options,
-          'state', state, 'priority', priorityText, 'attempts', '0', 'maxAttempts', maxAttemptsText,
-          'createdAt', nowText, 'availableAt', atText, 'seq', seqText, 'batchId', bid)
+        call('HSET', jk, 'state', state, 'priority', priorityText, 'availableAt', atText, 'seq', seqText,
+          'meta', meta, 'payload', payload, 'batchId', bid)
         membersList[mn + 1] = id
         membersList[mn + 2] = q
         mn = mn + 2
         if mn >= full then mn = flushed(membersKey, membersList, full) end
       else
-        call('HSET', jk, 'id', id, 'name', name, 'queue', q, 'payload', payload, 'options', options,
-          'state', state, 'priority', priorityText, 'attempts', '0', 'maxAttempts', maxAttemptsText,
-          'createdAt', nowText, 'availableAt', atText, 'seq', seqText)
+        call('HSET', jk, 'state', state, 'priority', priorityText, 'availableAt', atText, 'seq', seqText,
+          'meta', meta, 'payload', payload)
       end
       jobsList[jn + 1] = nowText
       jobsList[jn + 2] = member

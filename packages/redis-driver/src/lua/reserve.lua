@@ -9,11 +9,12 @@
 --         time is then this server's clock plus correction (the caller's clock offset, moved to its now), and
 --         never earlier than now.
 --
--- Returns { nextAvailableAt or '', startedAt, leaseExpiresAt, job1, job2, ... }. nextAvailableAt is the
--- earliest delayed/retrying availableAt after now, or the end of a rate window that held ready jobs back.
--- Each job is the values of JOB_FIELDS[1..18] in that order (nil when missing), attempts as stored by this
--- call: what a ReservedJob needs besides what the caller knows (state processing, startedAt and
--- leaseExpiresAt above, its workerId and token, cancelRequested false). See reserve-reply.ts.
+-- Returns { nextAvailableAt or '', startedAt, leaseExpiresAt, id1, queue1, job1, id2, queue2, job2, ... }.
+-- nextAvailableAt is the earliest delayed/retrying availableAt after now, or the end of a rate window that held
+-- ready jobs back. Each job is the values of JOB_FIELDS[1..13] in that order (false when missing, absent at the
+-- end), attempts as stored by this call: what a ReservedJob needs besides what the caller knows (state
+-- processing, startedAt and leaseExpiresAt above, its workerId and token, cancelRequested false). See
+-- reserve-reply.ts.
 local now = tonumber(ARGV[1])
 if not now then
   local given, correction = string.match(ARGV[1], '^(-?[%d.]+)~(-?[%d.]+)$')
@@ -53,16 +54,16 @@ local function earliest(z)
   sooner(tonumber(redis.call('ZRANGE', z, 0, 0, 'WITHSCORES')[2]))
 end
 
--- One HMGET per job: the fields returned (1..18, reserve-reply.ts reads them by position, a shorter reply's
+-- One HMGET per job: the fields returned (1..13, reserve-reply.ts reads them by position, a shorter reply's
 -- missing ones as null), then the two this script reads for itself (dropped from the reply).
-local JOB_FIELDS = { 'id', 'name', 'queue', 'payload', 'options', 'priority', 'attempts', 'maxAttempts',
-  'createdAt', 'availableAt', 'finishedAt', 'progress', 'result', 'errors', 'batchId', 'chainId', 'chainIndex',
-  'uniqueKey', 'cancelRequested', 'uniqueUntil' }
--- A job hash of exactly the twelve fields every job is pushed with (push.lua and write_job in enqueue.lua:
--- id, name, queue, payload, options, state, priority, attempts, maxAttempts, createdAt, availableAt, seq)
--- holds none of fields 11..20: its HMGET asks for the first 10 only. Each field asked costs a lookup, a Lua
--- value and a reply entry; callgrind, 4,000 jobs at concurrency 50: about 8k of a job's 169k instructions.
-local PLAIN_FIELDS, PLAIN_READ = 12, 10
+local JOB_FIELDS = { 'payload', 'meta', 'priority', 'availableAt', 'attempts', 'finishedAt', 'progress', 'result',
+  'errors', 'batchId', 'chainId', 'chainIndex', 'uniqueKey', 'cancelRequested', 'uniqueUntil' }
+-- A job hash of six fields, four of them the first four above, is a job as pushed (push.lua and write_job in
+-- enqueue.lua write state, priority, availableAt, seq, meta, payload): it holds none of fields 5..15, so its
+-- HMGET asks for the first four only. Each field asked costs a lookup, a Lua value and a reply entry
+-- (callgrind, 4,000 jobs at concurrency 50, with the job record in twelve fields then: about 8k of a job's
+-- 169k instructions). A hash that lacks one of the four is read whole (a corrupt record, handed out as read).
+local PLAIN_FIELDS, PLAIN_READ = 6, 4
 
 -- The active set of a busy queue is kept as a skiplist: as a listpack (Redis' encoding up to 128 members) each
 -- ZADD here and ZREM at settle scans and moves the whole list (callgrind, 4,000 jobs at concurrency 50: about
@@ -80,24 +81,29 @@ local function take(q, jkReady, active, n)
   for p = 1, #popped, 2 do
     local id = string.sub(popped[p], 17)
     local jk = K_job(q, id)
-    local f = redis.call('HMGET', jk,
-      unpack(JOB_FIELDS, 1, redis.call('HLEN', jk) == PLAIN_FIELDS and PLAIN_READ or #JOB_FIELDS))
-    if f[1] then
+    local size = redis.call('HLEN', jk)
+    if size > 0 then
+      local f = redis.call('HMGET', jk, unpack(JOB_FIELDS, 1, size == PLAIN_FIELDS and PLAIN_READ or #JOB_FIELDS))
+      if #f == PLAIN_READ and not (f[1] and f[2] and f[3] and f[4]) then
+        f = redis.call('HMGET', jk, unpack(JOB_FIELDS))
+      end
       -- never HINCRBY a stored field: a corrupt value must not raise halfway through (no rollback)
-      local attempts = num((tonumber(f[7]) or 0) + 1)
+      local attempts = num((tonumber(f[5]) or 0) + 1)
       redis.call('HSET', jk, 'state', 'processing', 'attempts', attempts, 'startedAt', nowText,
         'workerId', workerId, 'token', token, 'leaseExpiresAt', leaseUntil)
-      if f[19] then redis.call('HDEL', jk, 'cancelRequested') end
+      if f[14] then redis.call('HDEL', jk, 'cancelRequested') end
       adds[#adds + 1] = leaseUntil
       adds[#adds + 1] = id
       if #adds >= 1000 then
         redis.call('ZADD', active, unpack(adds))
         adds = {}
       end
-      if f[18] and f[20] == 'started' then lock_release(K_unique(f[18]), id) end
-      f[7] = attempts
-      f[20] = nil
-      f[19] = nil
+      if f[13] and f[15] == 'started' then lock_release(K_unique(f[13]), id) end
+      f[5] = attempts
+      f[15] = nil
+      f[14] = nil
+      out[#out + 1] = id
+      out[#out + 1] = q
       out[#out + 1] = f
       got = got + 1
     end

@@ -3,7 +3,7 @@
 -- Items are applied one after another; each is fenced on its own and reports the thresholds it crossed.
 --
 -- KEYS[i]  the hash of the i-th job
--- ARGV[1] now, then 5 fields per item: job id, token, outcome type, a, b
+-- ARGV[1] now, ARGV[2] the queue, then 5 fields per item: job id, token, outcome type, a, b
 --   completed: a = '1' when a result follows, b = result
 --   retry:     a = availableAt, b = error record JSON
 --   failed:    b = error record JSON
@@ -13,6 +13,7 @@
 -- Returns one reply per item: { 0 } when the lease is stale (not processing, other token, or no job);
 --         { 1, state, batch view or false } otherwise (batch view: see batch_view in follow-ups.lua).
 local now = tonumber(ARGV[1])
+local q = ARGV[2]
 
 local function add_error(jk, record)
   local errors = redis.call('HGET', jk, 'errors')
@@ -28,22 +29,17 @@ local function call_ids()
     CALL_IDS = false
     if #KEYS <= 1000 then
       CALL_IDS = {}
-      for i = 1, #KEYS do CALL_IDS[i] = ARGV[2 + (i - 1) * 5] end
+      for i = 1, #KEYS do CALL_IDS[i] = ARGV[3 + (i - 1) * 5] end
     end
   end
   return CALL_IDS or nil
 end
 
--- the queue of the last job settle_one settled (read there anyway: no second HGET per item)
-local SETTLED_QUEUE = nil
-
 local function settle_one(jk, id, token, kind, a, b)
-  local f = redis.call('HMGET', jk, 'state', 'token', 'queue', 'uniqueKey', 'batchId', 'chainId', 'chainIndex')
+  local f = redis.call('HMGET', jk, 'state', 'token', 'uniqueKey', 'batchId', 'chainId', 'chainIndex')
   if f[1] ~= 'processing' or f[2] ~= token then return { 0 } end
-  local q = f[3]
-  SETTLED_QUEUE = q
-  local meta = { f[4], f[5], f[6], f[7] }
-  local bid = nz(f[5])
+  local meta = { f[3], f[4], f[5], f[6] }
+  local bid = nz(f[4])
   -- only follow-ups write batches in this script: each is read once, for all its members here
   if bid then follow().keep_batches(call_ids()) end
   local state
@@ -82,21 +78,21 @@ local function settle_one(jk, id, token, kind, a, b)
 end
 
 local out = {}
-local freedQueue = nil
+local freed = false
 -- kept batches write what they gathered at the end, even when an item raises (nothing is rolled back)
 local done, err = pcall(function()
   for i = 1, #KEYS do
-    local a = 2 + (i - 1) * 5
+    local a = 3 + (i - 1) * 5
     out[i] = settle_one(KEYS[i], ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4])
-    if out[i][1] == 1 then freedQueue = SETTLED_QUEUE end
+    if out[i][1] == 1 then freed = true end
   end
 end)
 if FOLLOW then FOLLOW.commit() end
 if not done then error(err, 0) end
 if FOLLOW then FOLLOW.publish_events() end
 -- a queue with a shared concurrency cap just freed slots: wake a worker if jobs wait for them
-if freedQueue and redis.call('HEXISTS', K_queue(freedQueue, 'settings'), 'concurrency') == 1
-    and redis.call('ZCARD', K_queue(freedQueue, 'ready')) > 0 then
-  mark(freedQueue)
+if freed and redis.call('HEXISTS', K_queue(q, 'settings'), 'concurrency') == 1
+    and redis.call('ZCARD', K_queue(q, 'ready')) > 0 then
+  mark(q)
 end
 return out

@@ -8,6 +8,18 @@ local PRIORITY_SPAN = 8796093022208 -- 2^43 ms: availableAt stays below it until
 local function num(x) return string.format('%d', x) end
 local function nz(v) if v == nil or v == false or v == cjson.null or v == '' then return nil end return v end
 
+-- A job's `meta` field: what it keeps and only clients read, in one value (see codec.ts, readMeta):
+-- 'createdAt,maxAttempts,nameLength,' .. name .. options, nameLength in UTF-16 code units (a JavaScript string's
+-- length), so a client cuts the name from the decoded text.
+local function job_meta(createdAtText, maxAttemptsText, name, options)
+  local units = #name
+  if string.find(name, '[\128-\255]') then
+    -- a UTF-8 byte that continues a character adds no unit; a 4-byte character is two units
+    units = units - select(2, string.gsub(name, '[\128-\191]', '')) + select(2, string.gsub(name, '[\240-\247]', ''))
+  end
+  return createdAtText .. ',' .. maxAttemptsText .. ',' .. units .. ',' .. name .. options
+end
+
 local MARKED = {}       -- queue -> true once its marker was pushed by this script
 local REGISTERED = {}   -- queue -> true once added to the registry by this script
 -- Both tolerate a corrupt or missing stored value (a script that raises halfway is not rolled back).
