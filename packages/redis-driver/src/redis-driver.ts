@@ -355,11 +355,17 @@ export class RedisDriver implements Driver {
       }
       const settle = settleCall(group, groups.get(group)!.items, now);
       const reserve = this.#reserveCall(request, request.now);
-      const reply = (await this.#ctx.scripts.run(this.redis, {
-        name: 'settle-reserve',
-        keys: [...settle.keys, ...reserve.keys],
-        args: [settle.keys.length, settle.args.length, ...settle.args, ...reserve.args],
-      })) as [unknown, unknown[]];
+      // alone in this tick (a worker below concurrency 8 sends one such call a turn): written at once, as in
+      // `reserve`, rather than by the auto-pipeline at the end of the tick
+      const reply = (await this.#ctx.scripts.run(
+        this.redis,
+        {
+          name: 'settle-reserve',
+          keys: [...settle.keys, ...reserve.keys],
+          args: [settle.keys.length, settle.args.length, ...settle.args, ...reserve.args],
+        },
+        this.redis.autoPipelineQueueSize === 0,
+      )) as [unknown, unknown[]];
       const settled = this.#settled(groups, requests.length, [{ error: null, value: reply[0] }]);
       return { settled, reserved: this.#reservedResult(reply[1], request) };
     } catch (error) {
