@@ -3,7 +3,7 @@
 -- KEYS[1]  the queue's jobs index (score = createdAt, member = 16-digit seq + id)
 -- ARGV[1] queue, ARGV[2] state or '', ARGV[3] name or '', ARGV[4] offset, ARGV[5] limit
 --
--- Returns { job1 fields (HGETALL, then 'id' and 'queue' with theirs), ... }.
+-- Returns { job1 fields (job_hash in base.lua), ... }.
 local jobs = KEYS[1]
 local q = ARGV[1]
 local state, name = nz(ARGV[2]), nz(ARGV[3])
@@ -37,12 +37,7 @@ while #out < limit do
     if ok then
       matched = matched + 1
       if matched > offset then
-        local h = redis.call('HGETALL', jk)
-        h[#h + 1] = 'id'
-        h[#h + 1] = id
-        h[#h + 1] = 'queue'
-        h[#h + 1] = q
-        out[#out + 1] = h
+        out[#out + 1] = job_hash(jk, id, q)
         if #out >= limit then break end
       end
     end

@@ -4,7 +4,7 @@
 -- KEYS[i]  the active set of the i-th queue
 -- ARGV[1] now, ARGV[2] leaseMs, ARGV[3] token, ARGV[4] max, ARGV[5..] queue names (same order as KEYS)
 --
--- Returns { job1 fields (HGETALL, then 'id' and 'queue' with theirs), job2 fields, ... }.
+-- Returns { job1 fields (job_hash in base.lua), job2 fields, ... }.
 local now = tonumber(ARGV[1])
 local leaseUntil = num(now + tonumber(ARGV[2]))
 local token = ARGV[3]
@@ -21,12 +21,7 @@ for i = 5, #ARGV do
     if redis.call('HGET', jk, 'state') == 'processing' then
       redis.call('HSET', jk, 'token', token, 'leaseExpiresAt', leaseUntil)
       redis.call('ZADD', active, leaseUntil, id)
-      local h = redis.call('HGETALL', jk)
-      h[#h + 1] = 'id'
-      h[#h + 1] = id
-      h[#h + 1] = 'queue'
-      h[#h + 1] = q
-      out[#out + 1] = h
+      out[#out + 1] = job_hash(jk, id, q)
     else
       redis.call('ZREM', active, id)
     end

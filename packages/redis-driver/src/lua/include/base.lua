@@ -20,6 +20,16 @@ local function job_meta(createdAtText, maxAttemptsText, name, options)
   return createdAtText .. ',' .. maxAttemptsText .. ',' .. units .. ',' .. name .. options
 end
 
+-- A whole job hash for a client (HGETALL), with the id and the queue its key holds as fields `id` and `queue`.
+local function job_hash(jk, id, q)
+  local h = redis.call('HGETALL', jk)
+  h[#h + 1] = 'id'
+  h[#h + 1] = id
+  h[#h + 1] = 'queue'
+  h[#h + 1] = q
+  return h
+end
+
 local MARKED = {}       -- queue -> true once its marker was pushed by this script
 local REGISTERED = {}   -- queue -> true once added to the registry by this script
 -- Both tolerate a corrupt or missing stored value (a script that raises halfway is not rolled back).
