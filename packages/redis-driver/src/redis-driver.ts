@@ -186,10 +186,7 @@ export class RedisDriver implements Driver {
     if (request.queues.length === 0) return { jobs: [], nextAvailableAt: null };
     try {
       const call = this.#reserveCall(request, request.now);
-      // Alone in this tick (an idle worker woken by new work): written at once, not at the end of the tick.
-      // With other calls waiting (a worker's settles): sent with them, in one write.
-      const alone = this.redis.autoPipelineQueueSize === 0;
-      const reply = (await this.#ctx.scripts.run(this.redis, call, alone)) as unknown[];
+      const reply = (await this.#ctx.scripts.run(this.redis, call, this.#aloneInTick())) as unknown[];
       return this.#reservedResult(reply, request);
     } catch (error) {
       throw toDriverError(error, 'reserve', this.#connections.target);
@@ -355,8 +352,6 @@ export class RedisDriver implements Driver {
       }
       const settle = settleCall(group, groups.get(group)!.items, now);
       const reserve = this.#reserveCall(request, request.now);
-      // alone in this tick (a worker below concurrency 8 sends one such call a turn): written at once, as in
-      // `reserve`, rather than by the auto-pipeline at the end of the tick
       const reply = (await this.#ctx.scripts.run(
         this.redis,
         {
@@ -364,7 +359,7 @@ export class RedisDriver implements Driver {
           keys: [...settle.keys, ...reserve.keys],
           args: [settle.keys.length, settle.args.length, ...settle.args, ...reserve.args],
         },
-        this.redis.autoPipelineQueueSize === 0,
+        this.#aloneInTick(),
       )) as [unknown, unknown[]];
       const settled = this.#settled(groups, requests.length, [{ error: null, value: reply[0] }]);
       return { settled, reserved: this.#reservedResult(reply[1], request) };
@@ -708,6 +703,15 @@ export class RedisDriver implements Driver {
       this.#ctx.locator.remember(job.id, job.queue);
       return job;
     });
+  }
+
+  /**
+   * Whether a worker's call (`reserve`, `settleAndReserve`) would be alone in this tick's auto-pipeline: then it is
+   * written at once, since the auto-pipeline writes at the end of the tick, one event-loop turn later, and there is
+   * nothing to share that write with. With calls waiting (settles), it goes with them, in one write.
+   */
+  #aloneInTick(): boolean {
+    return this.redis.autoPipelineQueueSize === 0;
   }
 
   #run(call: ScriptCall): Promise<unknown> {

@@ -7,8 +7,8 @@
 local jobs = KEYS[1]
 local q = ARGV[1]
 local state, name = nz(ARGV[2]), nz(ARGV[3])
--- a name filter compares the name's part of the meta field: length and name (see job_meta in base.lua)
-local nameMeta = name and string.sub(job_meta('', '', name, ''), 3)
+-- a name filter compares the name's part of the meta field (meta_name in base.lua)
+local nameMeta = name and meta_name(name)
 local offset, limit = tonumber(ARGV[4]), tonumber(ARGV[5])
 local CHUNK = 500
 

@@ -11,13 +11,17 @@ local function nz(v) if v == nil or v == false or v == cjson.null or v == '' the
 -- A job's `meta` field: what it keeps and only clients read, in one value (see codec.ts, readMeta):
 -- 'createdAt,maxAttempts,nameLength,' .. name .. options, nameLength in UTF-16 code units (a JavaScript string's
 -- length), so a client cuts the name from the decoded text.
-local function job_meta(createdAtText, maxAttemptsText, name, options)
+-- The name's part of it, 'nameLength,' .. name, is what list.lua compares a name filter with.
+local function meta_name(name)
   local units = #name
   if string.find(name, '[\128-\255]') then
     -- a UTF-8 byte that continues a character adds no unit; a 4-byte character is two units
     units = units - select(2, string.gsub(name, '[\128-\191]', '')) + select(2, string.gsub(name, '[\240-\247]', ''))
   end
-  return createdAtText .. ',' .. maxAttemptsText .. ',' .. units .. ',' .. name .. options
+  return units .. ',' .. name
+end
+local function job_meta(createdAtText, maxAttemptsText, name, options)
+  return createdAtText .. ',' .. maxAttemptsText .. ',' .. meta_name(name) .. options
 end
 
 -- A whole job hash for a client (HGETALL), with the id and the queue its key holds as fields `id` and `queue`.
