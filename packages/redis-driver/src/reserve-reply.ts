@@ -3,7 +3,7 @@ import { int, parseErrors, readMeta } from './codec.js';
 
 /**
  * The reply of `reserve.lua`: `[nextAvailableAt | '', startedAt, leaseExpiresAt, id1, queue1, job1, ...]`, each
- * job the values of these fields in this order (null when missing; a plain job's reply stops after `attempts`).
+ * job the values of these fields in this order (null when missing; a job as pushed gets a reply that stops after `attempts`).
  * The script returns only what the caller does not know already: state (processing), workerId and token (the
  * request's) and cancelRequested (cleared by the reservation) are filled in here, so the reply carries no field
  * names and no values the worker sent.
@@ -13,12 +13,12 @@ const F = {
   meta: 1,
   priority: 2,
   availableAt: 3,
-  attempts: 4,
-  finishedAt: 5,
-  progress: 6,
-  result: 7,
-  errors: 8,
-  batchId: 9,
+  batchId: 4,
+  attempts: 5,
+  finishedAt: 6,
+  progress: 7,
+  result: 8,
+  errors: 9,
   chainId: 10,
   chainIndex: 11,
   uniqueKey: 12,

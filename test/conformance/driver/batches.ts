@@ -179,6 +179,37 @@ export function batchesSuite(factory: DriverFactory): void {
       expect(await callbackStates(driver, batch)).toEqual([null, 'pending', 'pending']);
     });
 
+    it('settles members of two batches in one call: each item sees its batch as that item left it', async () => {
+      const one = await pushBatch(3);
+      const two = await pushBatch(3);
+      const { jobs: held } = await reserve(driver, T0, { max: 6 });
+      const of = (batchId: string) => held.filter((job) => job.batchId === batchId);
+      const [a1, a2, a3] = of(one.batch.id);
+      const [b1, b2, b3] = of(two.batch.id);
+      const order = [a1!, b1!, a2!, b2!, a3!, b3!];
+
+      const results = await driver.settle(
+        order.map((job) => ({ jobId: job.id, token: job.token, outcome: completed() })),
+        T0 + 1,
+      );
+
+      const views = results.map((result) => batchOf(result));
+      const last = crossed('then', 'finally');
+      expect(views.map((v) => v.crossed)).toEqual([crossed(), crossed(), crossed(), crossed(), last, last]);
+      const first = (await driver.getBatch(one.batch.id))!;
+      const second = (await driver.getBatch(two.batch.id))!;
+      const before = { thenFired: false, finallyFired: false, finishedAt: null };
+      expect(views.map((v) => v.batch)).toEqual([
+        { ...first, ...before, processed: 1 },
+        { ...second, ...before, processed: 1 },
+        { ...first, ...before, processed: 2 },
+        { ...second, ...before, processed: 2 },
+        first,
+        second,
+      ]);
+      expect([first.processed, second.processed, first.finishedAt]).toEqual([3, 3, T0 + 1]);
+    });
+
     it('settles several members in one call without allowFailures: the failure cancels the waiting member at once', async () => {
       const { batch, jobs } = await pushBatch(4);
       const { jobs: held } = await reserve(driver, T0, { max: 3 });

@@ -12,7 +12,7 @@
 -- Returns { nextAvailableAt or '', startedAt, leaseExpiresAt, id1, queue1, job1, id2, queue2, job2, ... }.
 -- nextAvailableAt is the earliest delayed/retrying availableAt after now, or the end of a rate window that held
 -- ready jobs back. Each job is the values of JOB_FIELDS[1..13] in that order (false when missing, absent at the
--- end), attempts as stored by this call: what a ReservedJob needs besides what the caller knows (state
+-- end), attempts (6th) as stored by this call: what a ReservedJob needs besides what the caller knows (state
 -- processing, startedAt and leaseExpiresAt above, its workerId and token, cancelRequested false). See
 -- reserve-reply.ts.
 local now = tonumber(ARGV[1])
@@ -56,14 +56,17 @@ end
 
 -- One HMGET per job: the fields returned (1..13, reserve-reply.ts reads them by position, a shorter reply's
 -- missing ones as null), then the two this script reads for itself (dropped from the reply).
-local JOB_FIELDS = { 'payload', 'meta', 'priority', 'availableAt', 'attempts', 'finishedAt', 'progress', 'result',
-  'errors', 'batchId', 'chainId', 'chainIndex', 'uniqueKey', 'cancelRequested', 'uniqueUntil' }
--- A job hash of six fields, four of them the first four above, is a job as pushed (push.lua and write_job in
--- enqueue.lua write state, priority, availableAt, seq, meta, payload): it holds none of fields 5..15, so its
--- HMGET asks for the first four only. Each field asked costs a lookup, a Lua value and a reply entry
--- (callgrind, 4,000 jobs at concurrency 50, with the job record in twelve fields then: about 8k of a job's
--- 169k instructions). A hash that lacks one of the four is read whole (a corrupt record, handed out as read).
-local PLAIN_FIELDS, PLAIN_READ = 6, 4
+local JOB_FIELDS = { 'payload', 'meta', 'priority', 'availableAt', 'batchId', 'attempts', 'finishedAt', 'progress',
+  'result', 'errors', 'chainId', 'chainIndex', 'uniqueKey', 'cancelRequested', 'uniqueUntil' }
+-- A job as pushed (push.lua and write_job in enqueue.lua write state, priority, availableAt, seq, meta, payload,
+-- and batchId for a batch member) holds none of the fields after batchId: by its size (HLEN), such a hash asks
+-- for the first four fields (six in the hash) or five (seven: a batch member; a unique job or a chain link is
+-- pushed with two more). Each field asked costs a lookup, a Lua value and a reply entry (callgrind, 4,000 jobs at
+-- concurrency 50, with the job record in twelve fields then: about 8k of a job's 169k instructions; a batch
+-- member read whole cost about 10k more than one read by its five). A hash of that size that lacks one of those
+-- fields is read whole (a corrupt record, handed out as read; or one that gained another field).
+local PUSHED_READ = { [6] = 4, [7] = 5 }
+local ATTEMPTS = 6   -- attempts' place in JOB_FIELDS and in the reply
 
 -- The active set of a busy queue is kept as a skiplist: as a listpack (Redis' encoding up to 128 members) each
 -- ZADD here and ZREM at settle scans and moves the whole list (callgrind, 4,000 jobs at concurrency 50: about
@@ -83,12 +86,15 @@ local function take(q, jkReady, active, n)
     local jk = K_job(q, id)
     local size = redis.call('HLEN', jk)
     if size > 0 then
-      local f = redis.call('HMGET', jk, unpack(JOB_FIELDS, 1, size == PLAIN_FIELDS and PLAIN_READ or #JOB_FIELDS))
-      if #f == PLAIN_READ and not (f[1] and f[2] and f[3] and f[4]) then
+      local read = PUSHED_READ[size]
+      local f = redis.call('HMGET', jk, unpack(JOB_FIELDS, 1, read or #JOB_FIELDS))
+      if read and not (f[1] and f[2] and f[3] and f[4] and (read == 4 or f[5])) then
         f = redis.call('HMGET', jk, unpack(JOB_FIELDS))
+        read = nil
       end
+      if read == 4 then f[5] = false end
       -- never HINCRBY a stored field: a corrupt value must not raise halfway through (no rollback)
-      local attempts = num((tonumber(f[5]) or 0) + 1)
+      local attempts = num((tonumber(f[ATTEMPTS]) or 0) + 1)
       redis.call('HSET', jk, 'state', 'processing', 'attempts', attempts, 'startedAt', nowText,
         'workerId', workerId, 'token', token, 'leaseExpiresAt', leaseUntil)
       if f[14] then redis.call('HDEL', jk, 'cancelRequested') end
@@ -99,7 +105,7 @@ local function take(q, jkReady, active, n)
         adds = {}
       end
       if f[13] and f[15] == 'started' then lock_release(K_unique(f[13]), id) end
-      f[5] = attempts
+      f[ATTEMPTS] = attempts
       f[15] = nil
       f[14] = nil
       out[#out + 1] = id
