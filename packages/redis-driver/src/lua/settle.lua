@@ -35,13 +35,20 @@ local function call_ids()
   return CALL_IDS or nil
 end
 
+local KEPT = false   -- the follow-ups keep batches and defer batch events (asked once per call)
+
 local function settle_one(jk, id, token, kind, a, b)
   local f = redis.call('HMGET', jk, 'state', 'token', 'uniqueKey', 'batchId', 'chainId', 'chainIndex')
   if f[1] ~= 'processing' or f[2] ~= token then return { 0 } end
   local meta = { f[3], f[4], f[5], f[6] }
   local bid = nz(f[4])
-  -- only follow-ups write batches in this script: each is read once, for all its members here
-  if bid then follow().keep_batches(call_ids()) end
+  -- only follow-ups write batches in this script: each is read once, for all its members here; their events
+  -- go out once per batch at the end of the call
+  if bid and not KEPT then
+    KEPT = true
+    follow().keep_batches(call_ids())
+    FOLLOW.defer_events()
+  end
   local state
   if kind == 'completed' then
     state = 'completed'
@@ -67,12 +74,11 @@ local function settle_one(jk, id, token, kind, a, b)
   else
     return { 0 }
   end
-  if bid then follow().defer_events() end
   flush_batches(now)
   local view = false
   if bid then
-    view = follow().batch_view(bid)
-    follow().reset()
+    view = FOLLOW.batch_view(bid)
+    FOLLOW.reset()
   end
   return { 1, state, view }
 end

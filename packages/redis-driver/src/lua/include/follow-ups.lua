@@ -332,8 +332,9 @@ local function build_follow_ups()
     if rest then
       local ft = FLAG_TEXT[flags]
       if not ft then ft = num(flags); FLAG_TEXT[flags] = ft end
-      v = ft .. ',' .. text(b, TOTAL) .. ',' .. text(b, PROCESSED) .. ',' .. text(b, FAILED) .. ','
-        .. text(b, CANCELLED) .. rest
+      local t = b.t
+      v = ft .. ',' .. (t[TOTAL] or text(b, TOTAL)) .. ',' .. (t[PROCESSED] or text(b, PROCESSED)) .. ','
+        .. (t[FAILED] or text(b, FAILED)) .. ',' .. (t[CANCELLED] or text(b, CANCELLED)) .. rest
       if n[FAILED] == 0 then return v end
       v = { v }
     else
