@@ -3,10 +3,10 @@ import { int, parseErrors, readMeta } from './codec.js';
 
 /**
  * The reply of `reserve.lua`: `[nextAvailableAt | '', startedAt, leaseExpiresAt, id1, queue1, job1, ...]`, each
- * job the values of these fields in this order (null when missing; a job as pushed gets a reply that stops after `attempts`).
- * The script returns only what the caller does not know already: state (processing), workerId and token (the
- * request's) and cancelRequested (cleared by the reservation) are filled in here, so the reply carries no field
- * names and no values the worker sent.
+ * job the values of these fields in this order (null when missing; the reply of a job as pushed stops after
+ * `attempts`). The script returns only what the caller does not know already: state (processing), workerId and
+ * token (the request's) and cancelRequested (cleared by the reservation) are filled in here, so the reply carries
+ * no field names and no values the worker sent.
  */
 const F = {
   payload: 0,
