@@ -66,7 +66,8 @@ local JOB_FIELDS = { 'payload', 'meta', 'priority', 'availableAt', 'batchId', 'a
 -- member read whole cost about 10k more than one read by its five). A hash of that size that lacks one of those
 -- fields is read whole (a corrupt record, handed out as read; or one that gained another field).
 local PUSHED_READ = { [6] = 4, [7] = 5 }
-local ATTEMPTS = 6   -- attempts' place in JOB_FIELDS and in the reply
+-- places in JOB_FIELDS (and in the reply) of the fields this script reads or writes itself
+local BATCH_ID, ATTEMPTS, UNIQUE_KEY, CANCEL_REQUESTED, UNIQUE_UNTIL = 5, 6, 13, 14, 15
 
 -- The active set of a busy queue is kept as a skiplist: as a listpack (Redis' encoding up to 128 members) each
 -- ZADD here and ZREM at settle scans and moves the whole list (callgrind, 4,000 jobs at concurrency 50: about
@@ -88,26 +89,26 @@ local function take(q, jkReady, active, n)
     if size > 0 then
       local read = PUSHED_READ[size]
       local f = redis.call('HMGET', jk, unpack(JOB_FIELDS, 1, read or #JOB_FIELDS))
-      if read and not (f[1] and f[2] and f[3] and f[4] and (read == 4 or f[5])) then
+      if read and not (f[1] and f[2] and f[3] and f[4] and (read == 4 or f[BATCH_ID])) then
         f = redis.call('HMGET', jk, unpack(JOB_FIELDS))
         read = nil
       end
-      if read == 4 then f[5] = false end
+      if read == 4 then f[BATCH_ID] = false end
       -- never HINCRBY a stored field: a corrupt value must not raise halfway through (no rollback)
       local attempts = num((tonumber(f[ATTEMPTS]) or 0) + 1)
       redis.call('HSET', jk, 'state', 'processing', 'attempts', attempts, 'startedAt', nowText,
         'workerId', workerId, 'token', token, 'leaseExpiresAt', leaseUntil)
-      if f[14] then redis.call('HDEL', jk, 'cancelRequested') end
+      if f[CANCEL_REQUESTED] then redis.call('HDEL', jk, 'cancelRequested') end
       adds[#adds + 1] = leaseUntil
       adds[#adds + 1] = id
       if #adds >= 1000 then
         redis.call('ZADD', active, unpack(adds))
         adds = {}
       end
-      if f[13] and f[15] == 'started' then lock_release(K_unique(f[13]), id) end
+      if f[UNIQUE_KEY] and f[UNIQUE_UNTIL] == 'started' then lock_release(K_unique(f[UNIQUE_KEY]), id) end
       f[ATTEMPTS] = attempts
-      f[15] = nil
-      f[14] = nil
+      f[UNIQUE_UNTIL] = nil
+      f[CANCEL_REQUESTED] = nil
       out[#out + 1] = id
       out[#out + 1] = q
       out[#out + 1] = f
